@@ -1,0 +1,1 @@
+"""Reading and checking the inputs of a plan: coordinate systems, boundaries, population, sites."""

@@ -1,0 +1,1 @@
+"""Walking networks: graphs, elevation and walking times."""
