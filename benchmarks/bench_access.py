@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,8 +105,10 @@ def load_yuzhong(osm_path: Path) -> NetworkData:
     try:
         from linli.network import walk_network_from_osm
     except ImportError as error:
-        print(f"  linli.network not available ({error}); using the benchmark's fallback reader",
-              file=sys.stderr)
+        print(
+            f"  linli.network not available ({error}); using the benchmark's fallback reader",
+            file=sys.stderr,
+        )
         x, y, u, v, length_m = _read_walk_ways(osm_path)
         how = "fallback pyosmium reader in bench_access.py (linli.network not available)"
     else:
@@ -121,11 +123,22 @@ def load_yuzhong(osm_path: Path) -> NetworkData:
     )
 
 
-_NOT_WALKABLE = {"motorway", "motorway_link", "construction", "proposed", "raceway", "bus_guideway",
-                 "abandoned", "platform", "elevator"}
+_NOT_WALKABLE = {
+    "motorway",
+    "motorway_link",
+    "construction",
+    "proposed",
+    "raceway",
+    "bus_guideway",
+    "abandoned",
+    "platform",
+    "elevator",
+}
 
 
-def _read_walk_ways(osm_path: Path) -> tuple[FloatArray, FloatArray, IntArray, IntArray, FloatArray]:
+def _read_walk_ways(
+    osm_path: Path,
+) -> tuple[FloatArray, FloatArray, IntArray, IntArray, FloatArray]:
     """Every walkable OSM way split at every node, both directions, projected to UTM 48N.
 
     Only a stand-in so that the benchmark runs before ``linli.network`` exists: no
@@ -151,7 +164,8 @@ def _read_walk_ways(osm_path: Path) -> tuple[FloatArray, FloatArray, IntArray, I
         if tags.get("highway") in _NOT_WALKABLE or tags.get("area") == "yes":
             continue
         if tags.get("foot") == "no" or (
-            tags.get("access") in {"no", "private"} and tags.get("foot") not in {"yes", "designated"}
+            tags.get("access") in {"no", "private"}
+            and tags.get("foot") not in {"yes", "designated"}
         ):
             continue
         ids = []
@@ -168,8 +182,13 @@ def _read_walk_ways(osm_path: Path) -> tuple[FloatArray, FloatArray, IntArray, I
     x, y = np.asarray(x, float), np.asarray(y, float)
     ua, vb = np.asarray(a, np.int64), np.asarray(b, np.int64)
     length_m = np.hypot(x[vb] - x[ua], y[vb] - y[ua])
-    return (x, y, np.concatenate((ua, vb)), np.concatenate((vb, ua)),
-            np.concatenate((length_m, length_m)))
+    return (
+        x,
+        y,
+        np.concatenate((ua, vb)),
+        np.concatenate((vb, ua)),
+        np.concatenate((length_m, length_m)),
+    )
 
 
 def make_network(name: str, *, osm_path: Path, seed: int) -> NetworkData:
@@ -183,7 +202,11 @@ def make_network(name: str, *, osm_path: Path, seed: int) -> NetworkData:
         name,
         f"generated street grid (benchmarks/grids.py, street_grid({GRID_NODES[name]:_}, "
         f"seed={seed}): blocks 80-120 m, 4 % links removed, largest component)",
-        grid.node_x, grid.node_y, u, v, walk_min,
+        grid.node_x,
+        grid.node_y,
+        u,
+        v,
+        walk_min,
     )
 
 
@@ -231,7 +254,12 @@ class LinliPeer(Peer):
 
         self._graph_cls, self._minutes_within = Graph, minutes_within
         self._threads = threads
-        self.threads = str(threads or os.cpu_count())
+        try:
+            from linli.access.engine import default_threads
+
+            self.threads = str(threads or default_threads())
+        except ImportError:
+            self.threads = str(threads or os.cpu_count())
         self.first_call_s: float | None = None
 
     def build(self, net: dict[str, Any]) -> None:
@@ -327,8 +355,11 @@ class ScipyPeer(Peer):
         rows, dests, minutes = [], [], []
         for start in range(0, sources.shape[0], chunk):
             dist = self._dijkstra(
-                self.matrix, directed=True, indices=sources[start : start + chunk],
-                limit=cutoff, min_only=False,
+                self.matrix,
+                directed=True,
+                indices=sources[start : start + chunk],
+                limit=cutoff,
+                min_only=False,
             )
             row, dest = np.nonzero(np.isfinite(dist))
             rows.append(row + start)
@@ -358,8 +389,12 @@ class NetworkxPeer(Peer):
         graph = self._nx.DiGraph()
         graph.add_nodes_from(range(int(net["n_nodes"])))
         graph.add_weighted_edges_from(
-            zip(net["edge_u"].tolist(), net["edge_v"].tolist(), net["edge_walk_min"].tolist(),
-                strict=True),
+            zip(
+                net["edge_u"].tolist(),
+                net["edge_v"].tolist(),
+                net["edge_walk_min"].tolist(),
+                strict=True,
+            ),
             weight="walk_min",
         )
         self.graph = graph
@@ -425,8 +460,12 @@ def run_worker(spec_path: Path) -> None:
     peer.build(net)
     build_s = time.perf_counter() - start
     gc.collect()
-    record: dict[str, Any] = {"kind": "built", "build_s": build_s, "threads": peer.threads,
-                              "maxrss": _maxrss()}
+    record: dict[str, Any] = {
+        "kind": "built",
+        "build_s": build_s,
+        "threads": peer.threads,
+        "maxrss": _maxrss(),
+    }
     if isinstance(peer, LinliPeer):
         peer.warm_up(sources_all[:1], min(spec["cutoffs"]))
         record["first_call_s"] = peer.first_call_s
@@ -458,13 +497,24 @@ def run_worker(spec_path: Path) -> None:
             sample = peer.pairs(peer.query(check, cutoff), check)
             sample_path = out.with_name(f"{out.stem}-{cutoff:g}-{n_sources}.npz")
             np.savez(sample_path, row=sample.row, dest=sample.dest, minutes=sample.minutes)
-            emit({
-                "kind": "case", "cutoff": cutoff, "n_sources": int(sources.shape[0]),
-                "n_timed": int(timed.shape[0]), "prepare_s": prepare_s, "query_s": query_s,
-                "pairs": n_pairs, "t0": t0, "t1": t1, "rss_before": rss_before,
-                "rss_after": rss_after, "maxrss_before": maxrss_before,
-                "maxrss_after": maxrss_after, "sample": str(sample_path),
-            })
+            emit(
+                {
+                    "kind": "case",
+                    "cutoff": cutoff,
+                    "n_sources": int(sources.shape[0]),
+                    "n_timed": int(timed.shape[0]),
+                    "prepare_s": prepare_s,
+                    "query_s": query_s,
+                    "pairs": n_pairs,
+                    "t0": t0,
+                    "t1": t1,
+                    "rss_before": rss_before,
+                    "rss_after": rss_after,
+                    "maxrss_before": maxrss_before,
+                    "maxrss_after": maxrss_after,
+                    "sample": str(sample_path),
+                }
+            )
             del sample
     emit({"kind": "done", "maxrss": _maxrss()})
 
@@ -547,19 +597,33 @@ class PeerRun:
 
 
 def run_peer(
-    peer: str, network_file: Path, workdir: Path, args: argparse.Namespace, net: NetworkData,
-    sources: Sequence[int], reference: dict[float, Pairs],
+    peer: str,
+    network_file: Path,
+    workdir: Path,
+    args: argparse.Namespace,
+    net: NetworkData,
+    sources: Sequence[int],
+    reference: dict[float, Pairs],
 ) -> tuple[PeerRun, list[CaseResult]]:
     """Run one peer on one network in a fresh subprocess and turn its records into rows."""
     out = workdir / f"{net.name}-{peer}.jsonl"
     spec = {
-        "peer": peer, "network": str(network_file), "out": str(out), "cutoffs": args.cutoffs,
-        "sources": list(sources), "threads": args.threads, "nx_max_sources": args.nx_max_sources,
+        "peer": peer,
+        "network": str(network_file),
+        "out": str(out),
+        "cutoffs": args.cutoffs,
+        "sources": list(sources),
+        "threads": args.threads,
+        "nx_max_sources": args.nx_max_sources,
         "scipy_chunk_mb": args.scipy_chunk_mb,
     }
     spec_path = workdir / f"{net.name}-{peer}.json"
     spec_path.write_text(json.dumps(spec))
     env = dict(os.environ)
+    if peer == "linli" and args.cold_numba:
+        # An empty cache directory: linli's first call then measures numba's full compile, as
+        # on a fresh install, instead of loading the cache a previous run left.
+        env["NUMBA_CACHE_DIR"] = str(workdir / "numba-cache")
     if args.threads:
         env["OMP_NUM_THREADS"] = str(args.threads)
     log_path = workdir / f"{net.name}-{peer}.log"
@@ -567,7 +631,9 @@ def run_peer(
     with log_path.open("w") as log:
         child = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--worker", str(spec_path)],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         sampler = RssSampler(child.pid)
         try:
@@ -613,8 +679,13 @@ def run_peer(
 
 
 def _case_row(
-    network: str, peer: str, threads: str, run: PeerRun, record: dict[str, Any],
-    sampler: RssSampler, reference: dict[float, Pairs],
+    network: str,
+    peer: str,
+    threads: str,
+    run: PeerRun,
+    record: dict[str, Any],
+    sampler: RssSampler,
+    reference: dict[float, Pairs],
 ) -> CaseResult:
     cutoff = record["cutoff"]
     run.prepare_s[cutoff] = record["prepare_s"]
@@ -624,9 +695,15 @@ def _case_row(
     if record["maxrss_after"] > record["maxrss_before"]:
         peak = max(peak, record["maxrss_after"])
     row = CaseResult(
-        network, cutoff, record["n_sources"], peer, threads=threads,
-        build_s=run.build_s + record["prepare_s"], query_s=record["query_s"],
-        query_mb=(peak - record["rss_before"]) / 2**20, pairs=record["pairs"],
+        network,
+        cutoff,
+        record["n_sources"],
+        peer,
+        threads=threads,
+        build_s=run.build_s + record["prepare_s"],
+        query_s=record["query_s"],
+        query_mb=(peak - record["rss_before"]) / 2**20,
+        pairs=record["pairs"],
         n_timed=record["n_timed"],
     )
     if row.extrapolated:
@@ -644,8 +721,9 @@ def reference_pairs(net: NetworkData, check: IntArray, cutoff: float) -> Pairs:
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    matrix = csr_matrix((net.edge_walk_min, (net.edge_u, net.edge_v)),
-                        shape=(net.n_nodes, net.n_nodes))
+    matrix = csr_matrix(
+        (net.edge_walk_min, (net.edge_u, net.edge_v)), shape=(net.n_nodes, net.n_nodes)
+    )
     dist = dijkstra(matrix, directed=True, indices=check, limit=cutoff, min_only=False)
     row, dest = np.nonzero(np.isfinite(dist))
     return Pairs(row.astype(np.int64), dest.astype(np.int64), dist[row, dest])
@@ -687,9 +765,21 @@ def _rate(pairs: float, seconds: float) -> str:
     return f"{rate / 1e6:.1f} M" if rate >= 1e5 else f"{rate / 1e3:.1f} k"
 
 
-COLUMNS = ("cutoff min", "sources", "peer", "threads", "build s", "query s", "query ΔRSS MB",
-           "pairs", "pairs/s", "query × linli", "total × linli", "max \\|Δ\\| min",
-           "pairs ≠ (miss/extra)")
+COLUMNS = (
+    "cutoff min",
+    "sources",
+    "peer",
+    "threads",
+    "build s",
+    "query s",
+    "query ΔRSS MB",
+    "pairs",
+    "pairs/s",
+    "query × linli",
+    "total × linli",
+    "max \\|Δ\\| min",
+    "pairs ≠ (miss/extra)",
+)
 
 
 def network_table(rows: list[CaseResult]) -> list[str]:
@@ -709,8 +799,15 @@ def network_table(rows: list[CaseResult]) -> list[str]:
             pairs += " (extrap.)"
             memory += f" (for {r.n_timed:,})"
         cells = [
-            f"{r.cutoff:g}", f"{r.n_sources:,}", r.peer, r.threads, _seconds(r.build_s), query,
-            memory, pairs, _rate(r.pairs, r.query_s),
+            f"{r.cutoff:g}",
+            f"{r.n_sources:,}",
+            r.peer,
+            r.threads,
+            _seconds(r.build_s),
+            query,
+            memory,
+            pairs,
+            _rate(r.pairs, r.query_s),
             _ratio(r.query_s, linli.query_s) if linli else "—",
             _ratio(r.build_s + r.query_s, linli.build_s + linli.query_s) if linli else "—",
             f"{r.max_diff_min:.2g}" if r.max_diff_min == r.max_diff_min else "—",
@@ -728,14 +825,17 @@ def machine_facts() -> list[str]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     versions = []
-    for package in ("linli", "numpy", "scipy", "pandas", "numba", "pandana", "networkx",
-                    "psutil"):
+    for package in ("linli", "numpy", "scipy", "pandas", "numba", "pandana", "networkx", "psutil"):
         try:
             versions.append(f"{package} {importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{package} not installed")
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=False).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     return [
         f"- date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"- machine: {cpu}; {os.cpu_count()} logical cores "
@@ -747,8 +847,12 @@ def machine_facts() -> list[str]:
 
 
 def report(
-    args: argparse.Namespace, networks: list[NetworkData], results: list[CaseResult],
-    runs: list[PeerRun], sources_used: dict[str, list[int]], elapsed_s: float,
+    args: argparse.Namespace,
+    networks: list[NetworkData],
+    results: list[CaseResult],
+    runs: list[PeerRun],
+    sources_used: dict[str, list[int]],
+    elapsed_s: float,
 ) -> str:
     lines = ["# Walking minutes within a cutoff: linli vs peers", ""]
     lines += machine_facts()
@@ -761,9 +865,11 @@ def report(
     ]
     for net in networks:
         lines += [
-            f"## {net.name}: {net.n_nodes:,} nodes, {net.n_edges:,} directed edges", "",
+            f"## {net.name}: {net.n_nodes:,} nodes, {net.n_edges:,} directed edges",
+            "",
             f"{net.description}. Sources: {', '.join(f'{n:,}' for n in sources_used[net.name])} "
-            f"seeded random distinct nodes (each set is the start of the next).", "",
+            f"seeded random distinct nodes (each set is the start of the next).",
+            "",
         ]
         lines += network_table([r for r in results if r.network == net.name])
         lines.append("")
@@ -780,8 +886,15 @@ def report(
                         f"{_seconds(s)} s at {c:g} min" for c, s in run.prepare_s.items()
                     )
                 if run.first_call_s is not None:
-                    note += f"; first call (numba compile / cache load) {_seconds(run.first_call_s)} s"
-                note += f"; worker peak RSS {run.peak_mb:,.0f} MB; worker wall time {run.wall_s:.0f} s"
+                    what = (
+                        "numba compile, empty cache"
+                        if args.cold_numba
+                        else "numba compile or cache load"
+                    )
+                    note += f"; first call ({what}) {_seconds(run.first_call_s)} s"
+                note += (
+                    f"; worker peak RSS {run.peak_mb:,.0f} MB; worker wall time {run.wall_s:.0f} s"
+                )
             lines.append(note)
         lines.append("")
     lines += [
@@ -805,39 +918,90 @@ def report(
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="Yuzhong + 100k grid, 1,000 sources (a few minutes)")
-    parser.add_argument("--with-100k", action="store_true",
-                        help="also run the 100k-node grid in the full run")
-    parser.add_argument("--networks", nargs="+", choices=NETWORKS,
-                        help="networks to run (overrides --quick / --with-100k)")
-    parser.add_argument("--cutoffs", nargs="+", type=float, default=[10.0, 20.0],
-                        help="cutoffs in walking minutes (default: 10 20)")
-    parser.add_argument("--sources", nargs="+", type=int,
-                        help="numbers of sources (default: 1000 10000; --quick: 1000)")
+    parser.add_argument(
+        "--quick", action="store_true", help="Yuzhong + 100k grid, 1,000 sources (a few minutes)"
+    )
+    parser.add_argument(
+        "--with-100k", action="store_true", help="also run the 100k-node grid in the full run"
+    )
+    parser.add_argument(
+        "--networks",
+        nargs="+",
+        choices=NETWORKS,
+        help="networks to run (overrides --quick / --with-100k)",
+    )
+    parser.add_argument(
+        "--cutoffs",
+        nargs="+",
+        type=float,
+        default=[10.0, 20.0],
+        help="cutoffs in walking minutes (default: 10 20)",
+    )
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        type=int,
+        help="numbers of sources (default: 1000 10000; --quick: 1000)",
+    )
     parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS))
-    parser.add_argument("--skip", nargs="+", choices=PEERS, default=[],
-                        help="peers to leave out, e.g. --skip pandana")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for linli and pandana (OMP_NUM_THREADS); default all cores")
-    parser.add_argument("--nx-max-sources", type=int, default=1000,
-                        help="networkx times at most this many sources and extrapolates "
-                             "linearly (0: no limit); default 1000")
-    parser.add_argument("--check-sources", type=int, default=20,
-                        help="sources compared against scipy's exact distances (default 20)")
-    parser.add_argument("--scipy-chunk-mb", type=float, default=256.0,
-                        help="size cap of scipy's dense distance block per call (default 256)")
-    parser.add_argument("--timeout-min", type=float, default=0.0,
-                        help="kill a peer's worker after this many minutes (0: never)")
+    parser.add_argument(
+        "--skip",
+        nargs="+",
+        choices=PEERS,
+        default=[],
+        help="peers to leave out, e.g. --skip pandana",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for linli and pandana (OMP_NUM_THREADS); default all cores",
+    )
+    parser.add_argument(
+        "--nx-max-sources",
+        type=int,
+        default=1000,
+        help="networkx times at most this many sources and extrapolates "
+        "linearly (0: no limit); default 1000",
+    )
+    parser.add_argument(
+        "--check-sources",
+        type=int,
+        default=20,
+        help="sources compared against scipy's exact distances (default 20)",
+    )
+    parser.add_argument(
+        "--scipy-chunk-mb",
+        type=float,
+        default=256.0,
+        help="size cap of scipy's dense distance block per call (default 256)",
+    )
+    parser.add_argument(
+        "--timeout-min",
+        type=float,
+        default=0.0,
+        help="kill a peer's worker after this many minutes (0: never)",
+    )
+    parser.add_argument(
+        "--warm-numba",
+        dest="cold_numba",
+        action="store_false",
+        help="let linli load numba's on-disk cache (default: an empty cache, so "
+        "the first call shows the full compile time)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--osm", type=Path, default=DEFAULT_OSM,
-                        help="OSM extract for the 'yuzhong' network")
+    parser.add_argument(
+        "--osm", type=Path, default=DEFAULT_OSM, help="OSM extract for the 'yuzhong' network"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "access.md")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.networks is None:
-        args.networks = ["yuzhong", "grid100k"] if args.quick else (
-            ["yuzhong", "grid100k", "grid1m"] if args.with_100k else ["yuzhong", "grid1m"])
+        args.networks = (
+            ["yuzhong", "grid100k"]
+            if args.quick
+            else (["yuzhong", "grid100k", "grid1m"] if args.with_100k else ["yuzhong", "grid1m"])
+        )
     if args.sources is None:
         args.sources = [1000] if args.quick else [1000, 10000]
     args.sources = sorted(set(args.sources))
@@ -884,21 +1048,31 @@ def main(argv: Sequence[str] | None = None) -> None:
             check = sources[: args.check_sources]
             sources_used[name] = sorted({min(n, net.n_nodes) for n in args.sources})
             network_file = workdir / f"{name}.npz"
-            np.savez(network_file, node_x=net.node_x, node_y=net.node_y, edge_u=net.edge_u,
-                     edge_v=net.edge_v, edge_walk_min=net.edge_walk_min, n_nodes=net.n_nodes,
-                     sources=sources, check_sources=check)
+            np.savez(
+                network_file,
+                node_x=net.node_x,
+                node_y=net.node_y,
+                edge_u=net.edge_u,
+                edge_v=net.edge_v,
+                edge_walk_min=net.edge_walk_min,
+                n_nodes=net.n_nodes,
+                sources=sources,
+                check_sources=check,
+            )
             reference = {c: reference_pairs(net, check, c) for c in args.cutoffs}
             for peer in args.peers:
                 with _step(f"[{name}] {peer}"):
-                    run, rows = run_peer(peer, network_file, workdir, args, net,
-                                         sources_used[name], reference)
+                    run, rows = run_peer(
+                        peer, network_file, workdir, args, net, sources_used[name], reference
+                    )
                 if run.status != "ok":
                     print(f"  {peer}: {run.status} {run.message}", file=sys.stderr)
                 runs.append(run)
                 results.extend(rows)
     order = {p: i for i, p in enumerate(PEERS)}
-    results.sort(key=lambda r: (args.networks.index(r.network), r.cutoff, r.n_sources,
-                                order[r.peer]))
+    results.sort(
+        key=lambda r: (args.networks.index(r.network), r.cutoff, r.n_sources, order[r.peer])
+    )
     text = report(args, networks, results, runs, sources_used, time.perf_counter() - started)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

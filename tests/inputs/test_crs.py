@@ -138,11 +138,18 @@ def test_outside_china_unchanged_by_plain_conversions() -> None:
         assert out_lon[3] != lon[3]
 
 
-def test_non_finite_propagates() -> None:
-    lon, lat = gcj02_to_wgs84([np.nan, 106.57], [29.55, 29.55])
-    assert np.isnan(lat[0])
-    assert np.isnan(lon[0])
-    assert np.isfinite(lon[1])
+def test_non_finite_points_are_returned_unchanged() -> None:
+    for convert in (wgs84_to_gcj02, gcj02_to_wgs84):
+        lon, lat = convert([np.nan, 106.57, 106.57], [29.55, np.inf, 29.55])
+        assert np.isnan(lon[0])
+        assert lat[0] == 29.55
+        assert lon[1] == 106.57
+        assert np.isinf(lat[1])
+        assert lon[2] != 106.57
+    for convert in (gcj02_to_bd09, bd09_to_gcj02):
+        lon, lat = convert([np.nan, 106.57, 106.57], [29.55, np.inf, 29.55])
+        assert not np.isfinite(lon[:2]).any()
+        assert np.isfinite(lon[2])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -198,9 +198,11 @@ def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, 
     (106.5737, 29.5471)
     """
     lon_a, lat_a = _as_float_arrays(lon, lat)
-    d_lon, d_lat = _gcj_offset_deg(lon_a, lat_a)
     inside = _in_china(lon_a, lat_a)
-    return np.where(inside, lon_a + d_lon, lon_a), np.where(inside, lat_a + d_lat, lat_a)
+    d_lon, d_lat = _gcj_offset_deg(lon_a[inside], lat_a[inside])
+    lon_a[inside] += d_lon
+    lat_a[inside] += d_lat
+    return lon_a, lat_a
 
 
 def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -208,8 +210,8 @@ def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, 
 
     The forward formula has no closed-form inverse; this solves it by fixed-point iteration
     until the GCJ-02 image of the result is within 1e-12 degree of the input (three or four
-    iterations). Points outside China's bounding box are returned unchanged. Non-finite
-    input gives non-finite output.
+    iterations). Points outside China's bounding box, or with a non-finite coordinate, are
+    returned unchanged.
 
     Parameters
     ----------
@@ -272,8 +274,9 @@ def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
 
 
 def _gcj_to_bd(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
-    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
+    with np.errstate(invalid="ignore"):  # infinite input gives NaN output
+        z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * _BD_X_PI)
+        theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * _BD_X_PI)
     # np.asarray: arithmetic on 0-d arrays gives numpy scalars.
     return np.asarray(z * np.cos(theta) + 0.0065), np.asarray(z * np.sin(theta) + 0.006)
 
@@ -303,14 +306,16 @@ def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, F
     b_lon, b_lat = _as_float_arrays(lon, lat)
     x = b_lon - 0.0065
     y = b_lat - 0.006
-    z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
-    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
-    g_lon = np.asarray(z * np.cos(theta))
-    g_lat = np.asarray(z * np.sin(theta))
+    with np.errstate(invalid="ignore"):  # infinite input gives NaN output
+        z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
+        theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+        g_lon = np.asarray(z * np.cos(theta))
+        g_lat = np.asarray(z * np.sin(theta))
     for _ in range(_INVERSE_MAX_ITER):
         f_lon, f_lat = _gcj_to_bd(g_lon, g_lat)
-        r_lon = f_lon - b_lon
-        r_lat = f_lat - b_lat
+        with np.errstate(invalid="ignore"):
+            r_lon = f_lon - b_lon
+            r_lat = f_lat - b_lat
         g_lon -= r_lon
         g_lat -= r_lat
         if _max_abs(r_lon, r_lat) < _INVERSE_TOL_DEG:

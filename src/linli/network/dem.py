@@ -158,7 +158,6 @@ def _sample(
         px = x_a.ravel()
         py = y_a.ravel()
         _check_finite(px, py, source=points_source)
-        to_lonlat = pyproj.Transformer.from_crs(dem_crs, _WGS84, always_xy=True)
         lon_lat: tuple[FloatArray, FloatArray] | None = None
     else:
         lon, lat = to_wgs84(x, y, crs=crs, source=points_source)
@@ -167,7 +166,9 @@ def _sample(
         lat = lat.ravel()
         _check_finite(lon, lat, source=points_source)
         from_lonlat = pyproj.Transformer.from_crs(_WGS84, dem_crs, always_xy=True)
-        px, py = (np.asarray(v, dtype=np.float64) for v in from_lonlat.transform(lon, lat))
+        px_t, py_t = from_lonlat.transform(lon, lat)
+        px = np.asarray(px_t, dtype=np.float64)
+        py = np.asarray(py_t, dtype=np.float64)
         lon_lat = (lon, lat)
     n_points = px.size
     if n_points == 0:
@@ -230,10 +231,9 @@ def _sample(
     outside = ~inside
     if outside.any() or on_nodata.any():
         if lon_lat is None:
-            lon_lat = tuple(  # type: ignore[assignment]
-                np.asarray(v, dtype=np.float64) for v in to_lonlat.transform(px, py)
-            )
-        assert lon_lat is not None
+            to_lonlat = pyproj.Transformer.from_crs(dem_crs, _WGS84, always_xy=True)
+            lon_w, lat_w = to_lonlat.transform(px, py)
+            lon_lat = (np.asarray(lon_w, dtype=np.float64), np.asarray(lat_w, dtype=np.float64))
         raise _coverage_error(dataset, source, outside, on_nodata, *lon_lat)
 
     _check_metres(elevation_m, source=source)
@@ -295,7 +295,7 @@ def _coverage_error(
             f"lat {lat[finite].min():.5f} to {lat[finite].max():.5f}"
         )
     else:
-        points_extent = "nowhere (no point could be transformed to WGS-84)"
+        points_extent = "an unknown extent (no point could be transformed to WGS-84)"
     offending = np.flatnonzero(outside | on_nodata)
     shown = offending[:_POINTS_SHOWN]
     head = (
@@ -335,10 +335,12 @@ def _check_metres(elevation_m: FloatArray, *, source: str) -> None:
     if implausible.size:
         i = int(implausible[0])
         raise InputError(
+            f"{source}: {implausible.size} of {elevation_m.size} sampled elevations are not "
+            "plausible heights in metres.",
             problems=[
                 Problem(
                     source,
-                    where=f"point {i} (and {implausible.size - 1} more)",
+                    where=f"point {i}",
                     expected=(
                         f"elevations in metres, between {_PLAUSIBLE_MIN_M:g} and "
                         f"{_PLAUSIBLE_MAX_M:g}: is the DEM in centimetres or decimetres "
@@ -346,5 +348,5 @@ def _check_metres(elevation_m: FloatArray, *, source: str) -> None:
                     ),
                     found=f"{float(elevation_m[i])!r}",
                 )
-            ]
+            ],
         )
