@@ -51,7 +51,7 @@ class CRSError(InputError):
 
 
 class CoverageError(InputError):
-    """A raster or area does not cover the data it must cover (e.g. a DEM smaller than the network)."""
+    """A raster or area does not cover the data it must (e.g. a DEM smaller than the network)."""
 
 
 class StandardError(LinliError, ValueError):

@@ -7,6 +7,7 @@ compiled kernels release the GIL).
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -21,9 +22,9 @@ from numpy.typing import ArrayLike, NDArray
 from linli._errors import InputError
 from linli._progress import ProgressCallback, report
 from linli.access import _kernel
-from linli.access.graph import Graph
+from linli.network.graph import Graph
 
-__all__ = ["WalkMatrix", "minutes_within", "nearest_node_labels", "default_threads"]
+__all__ = ["WalkMatrix", "default_threads", "minutes_within", "nearest_node_labels"]
 
 BlockResult = tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]
 
@@ -116,7 +117,7 @@ class WalkMatrix:
         first = np.ones(order.shape[0], dtype=bool)
         first[1:] = rows[order][1:] != rows[order][:-1]
         pick = order[first]
-        dest = pd.array(np.full(self.n_origins, pd.NA), dtype="object")
+        dest = np.full(self.n_origins, pd.NA, dtype=object)
         minutes = np.full(self.n_origins, np.nan)
         minutes[rows[pick]] = self.walk_min[pick]
         dest[rows[pick]] = np.asarray(self.destination_labels.take(self.indices[pick]))
@@ -128,14 +129,18 @@ class WalkMatrix:
 def _check_cutoff(cutoff_min: float) -> float:
     cutoff = float(cutoff_min)
     if not np.isfinite(cutoff) or cutoff < 0:
-        raise InputError(f"cutoff_min: expected a finite number of minutes >= 0; found {cutoff_min!r}")
+        raise InputError(
+            f"cutoff_min: expected a finite number of minutes >= 0; found {cutoff_min!r}"
+        )
     return cutoff
 
 
 def _node_indices(values: ArrayLike, n_nodes: int, what: str) -> NDArray[np.int64]:
     arr = np.asarray(values)
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        raise InputError(f"{what}: expected a 1-d array of integer node indices; found {arr.dtype} {arr.shape}")
+        raise InputError(
+            f"{what}: expected a 1-d array of integer node indices; found {arr.dtype} {arr.shape}"
+        )
     arr = arr.astype(np.int64)
     bad = (arr < 0) | (arr >= n_nodes)
     if bad.any():
@@ -170,7 +175,7 @@ def run_blocks(
     # Several blocks per thread balance uneven searches; blocks small enough to report progress.
     n_blocks = max(1, min(n_sources, n_threads * 8, max(1, n_sources // 16)))
     bounds = np.linspace(0, n_sources, n_blocks + 1).astype(np.int64)
-    spans = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    spans = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
     results: list[BlockResult] = []
     report(progress, 0, n_sources)
     if n_threads == 1 or len(spans) == 1:

@@ -23,13 +23,15 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from linli._errors import InputError
 
-__all__ = ["WALKABLE_HIGHWAYS", "OsmWays", "read_walkable_ways"]
+__all__ = ["WALKABLE_HIGHWAYS", "OsmWays", "read_osm_features", "read_walkable_ways"]
 
 log = logging.getLogger(__name__)
 
@@ -132,9 +134,13 @@ def read_walkable_ways(path: str | Path) -> OsmWays:
 
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: expected an OpenStreetMap file (.osm.pbf or .osm); found no such file")
+        raise InputError(
+            f"{p}: expected an OpenStreetMap file (.osm.pbf or .osm); found no such file"
+        )
     if p.stat().st_size == 0:
-        raise InputError(f"{p}: expected an OpenStreetMap file (.osm.pbf or .osm); found an empty file")
+        raise InputError(
+            f"{p}: expected an OpenStreetMap file (.osm.pbf or .osm); found an empty file"
+        )
 
     way_ids: list[int] = []
     ptr: list[int] = [0]
@@ -155,6 +161,7 @@ def read_walkable_ways(path: str | Path) -> OsmWays:
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
+        way: Any
         for way in processor:
             n_highway += 1
             tags = {t.k: t.v for t in way.tags}
@@ -193,7 +200,8 @@ def read_walkable_ways(path: str | Path) -> OsmWays:
             oneway.append(tags.get("oneway:foot", "") == "yes")
     except RuntimeError as exc:
         raise InputError(
-            f"{p}: expected OpenStreetMap data (.osm.pbf or .osm XML); the file cannot be read: {exc}"
+            f"{p}: expected OpenStreetMap data (.osm.pbf or .osm XML); "
+            f"the file cannot be read: {exc}"
         ) from exc
     if missing_nodes:
         log.warning(
@@ -227,3 +235,75 @@ def read_walkable_ways(path: str | Path) -> OsmWays:
 def _summary(counts: dict[str, int], limit: int = 5) -> str:
     top = sorted(counts.items(), key=lambda kv: -kv[1])[:limit]
     return ", ".join(f"{k}: {v}" for k, v in top)
+
+
+def read_osm_features(
+    path: str | Path,
+    *,
+    keys: tuple[str, ...],
+    columns: tuple[str, ...] = (),
+) -> Any:
+    """Read points and areas carrying any of ``keys`` from an OSM extract.
+
+    Nodes become Points; closed ways and multipolygon relations become (Multi)Polygons
+    (areas assembled by libosmium).  Open ways are skipped.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.osm.pbf`` or ``.osm`` file.
+    keys : tuple of str
+        OSM keys to select on, e.g. ``("building",)`` or ``("amenity", "shop")``.
+    columns : tuple of str
+        Tags to keep as columns (missing tags are ``None``); the selecting keys are always
+        kept.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``osm_type`` (``node``/``way``/``relation``), ``osm_id``, the tags, and the
+        geometry, in WGS-84 (EPSG:4326).
+    """
+    import geopandas as gpd
+    import osmium
+    import shapely
+
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size == 0:
+        raise InputError(
+            f"{p}: expected an OpenStreetMap file (.osm.pbf or .osm); "
+            "found no such file or an empty one"
+        )
+    wanted = tuple(dict.fromkeys((*keys, *columns)))
+    wkb = osmium.geom.WKBFactory()
+    records: list[dict[str, Any]] = []
+    geoms: list[Any] = []
+    try:
+        processor = (
+            osmium.FileProcessor(str(p)).with_areas().with_filter(osmium.filter.KeyFilter(*keys))
+        )
+        obj: Any
+        for obj in processor:
+            if obj.is_node():
+                if not obj.location.valid():
+                    continue
+                geom = shapely.Point(obj.location.lon, obj.location.lat)
+                kind, oid = "node", obj.id
+            elif obj.is_area():
+                try:
+                    geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+                except RuntimeError:  # broken ring in the extract
+                    continue
+                kind = "way" if obj.from_way() else "relation"
+                oid = obj.orig_id()
+            else:
+                continue
+            tags = obj.tags
+            records.append({"osm_type": kind, "osm_id": oid, **{k: tags.get(k) for k in wanted}})
+            geoms.append(geom)
+    except RuntimeError as exc:
+        raise InputError(
+            f"{p}: expected OpenStreetMap data; the file cannot be read: {exc}"
+        ) from exc
+    frame = pd.DataFrame(records, columns=["osm_type", "osm_id", *wanted])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")

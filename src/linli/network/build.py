@@ -30,9 +30,9 @@ from scipy.sparse import csgraph
 
 from linli._errors import InputError
 from linli._progress import ProgressCallback, report
-from linli.access.graph import Graph
 from linli.inputs.crs import local_metric_crs
 from linli.inputs.osm import OsmWays, read_walkable_ways
+from linli.network.graph import Graph
 from linli.network.speed import segment_minutes
 from linli.standards import Profile, WalkingProfile, load_profile
 
@@ -275,14 +275,18 @@ def walk_network_from_ways(
     node_lat = ways.lat[first]
     crs = local_metric_crs(node_lon, node_lat)
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    node_x, node_y = (np.asarray(a, dtype=np.float64) for a in to_metric.transform(node_lon, node_lat))
+    node_x, node_y = (
+        np.asarray(a, dtype=np.float64) for a in to_metric.transform(node_lon, node_lat)
+    )
 
     # Positions k with k+1 in the same way form a segment.
     way_of_pos = np.repeat(np.arange(ways.n_ways), np.diff(ways.way_ptr))
     same_way = way_of_pos[:-1] == way_of_pos[1:]
     a_all = inverse[:-1]
     b_all = inverse[1:]
-    step_len = np.where(same_way, np.hypot(node_x[b_all] - node_x[a_all], node_y[b_all] - node_y[a_all]), 0.0)
+    step_len = np.where(
+        same_way, np.hypot(node_x[b_all] - node_x[a_all], node_y[b_all] - node_y[a_all]), 0.0
+    )
 
     inside = np.ones(node_osmid.shape[0], dtype=bool)
     if area is not None:
@@ -327,7 +331,10 @@ def walk_network_from_ways(
     adj = sparse.csr_array(
         (
             np.ones(int(ok_f.sum() + ok_b.sum())),
-            (np.concatenate([seg_a[ok_f], seg_b[ok_b]]), np.concatenate([seg_b[ok_f], seg_a[ok_b]])),
+            (
+                np.concatenate([seg_a[ok_f], seg_b[ok_b]]),
+                np.concatenate([seg_b[ok_f], seg_a[ok_b]]),
+            ),
         ),
         shape=(n_all, n_all),
     )
@@ -369,7 +376,7 @@ def walk_network_from_ways(
     s_rise = np.where(flip, -rise_kept[order], rise_kept[order])
     seg_link = np.repeat(np.arange(links.u.shape[0]), np.diff(links.ptr))
     n_links = int(links.u.shape[0])
-    link_len = np.bincount(seg_link, weights=s_len, minlength=n_links)
+    link_len = np.bincount(seg_link, weights=s_len, minlength=n_links).astype(np.float64)
     link_fwd = _sum_with_inf(seg_link, s_fwd, n_links)
     link_back = _sum_with_inf(seg_link, s_back, n_links)
     link_u = new_id[links.u]
@@ -464,7 +471,9 @@ def _sample_dem(dem: str | Path, lon: F8, lat: F8, dem_gaps: DemGaps) -> F8:
         except CoverageError:
             for i in np.flatnonzero(ok):
                 try:
-                    out[i] = sample_elevation_m(dem, lon[i : i + 1], lat[i : i + 1], crs="EPSG:4326")[0]
+                    out[i] = sample_elevation_m(
+                        dem, lon[i : i + 1], lat[i : i + 1], crs="EPSG:4326"
+                    )[0]
                 except CoverageError:
                     continue
     return out
@@ -492,16 +501,23 @@ def _inside_area(area: AreaLike, lon: F8, lat: F8) -> NDArray[np.bool_]:
         try:
             frame = gpd.read_file(area)
         except Exception as exc:  # pyogrio raises several types for unreadable files
-            raise InputError(f"{area}: expected a study-area polygon file; cannot read it: {exc}") from exc
+            raise InputError(
+                f"{area}: expected a study-area polygon file; cannot read it: {exc}"
+            ) from exc
         area = frame
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
         if area.crs is None:
-            raise InputError("study area: expected a CRS on the area's layer; found none (set one with set_crs)")
+            raise InputError(
+                "study area: expected a CRS on the area's layer; found none (set one with set_crs)"
+            )
         geom = shapely.union_all(area.to_crs("EPSG:4326").geometry.values)
     elif isinstance(area, shapely.Geometry):
         geom = area
     else:
-        raise InputError(f"study area: expected a polygon, GeoDataFrame or file path; found {type(area).__name__}")
+        raise InputError(
+            "study area: expected a polygon, GeoDataFrame or file path; "
+            f"found {type(area).__name__}"
+        )
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise InputError(f"study area: expected a polygon; found {geom.geom_type}")
     return np.asarray(shapely.contains_xy(geom, lon, lat), dtype=bool)
@@ -605,7 +621,9 @@ def _chain_links(seg_a: I8, seg_b: I8, n_nodes: int) -> _Links:
             junction_l[start] = True
             walk(start, s)
     if not u_out:
-        raise InputError("walking network: expected at least one segment after cleaning; found none")
+        raise InputError(
+            "walking network: expected at least one segment after cleaning; found none"
+        )
     return _Links(
         u=np.asarray(u_out, dtype=np.int64),
         v=np.asarray(v_out, dtype=np.int64),

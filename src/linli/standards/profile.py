@@ -69,7 +69,9 @@ _SLOPE_MODELS = ("tobler", "none")
 def available_profiles() -> list[str]:
     """Names of the profiles shipped with linli."""
     folder = resources.files("linli.standards") / "profiles"
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
@@ -96,16 +98,22 @@ def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise StandardError(f"{path}: expected a valid TOML file; found a syntax error: {exc}") from exc
+        raise StandardError(
+            f"{path}: expected a valid TOML file; found a syntax error: {exc}"
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise StandardError(f"{path}: cannot read the profile: {exc}") from exc
     problems: list[Problem] = []
     walking = _walking(data.get("walking"), str(path), problems)
     meta = data.get("profile", {})
     if not isinstance(meta, dict) or not isinstance(meta.get("id"), str):
-        problems.append(Problem(str(path), "a [profile] table with a string 'id'", repr(meta), "[profile]"))
+        problems.append(
+            Problem(str(path), "a [profile] table with a string 'id'", repr(meta), "[profile]")
+        )
     if problems or walking is None:
-        raise StandardError(f"standards profile {path} is not valid:\n" + "\n".join(f"  - {p}" for p in problems))
+        raise StandardError(
+            f"standards profile {path} is not valid:\n" + "\n".join(f"  - {p}" for p in problems)
+        )
     return Profile(
         id=meta["id"],
         title=str(meta.get("title", meta["id"])),
@@ -119,7 +127,9 @@ def _resolve(name_or_path: str | Path) -> Path:
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
         if not candidate.is_file():
-            raise StandardError(f"{candidate}: expected a standards profile file; found no such file")
+            raise StandardError(
+                f"{candidate}: expected a standards profile file; found no such file"
+            )
         return candidate
     name = str(name_or_path)
     shipped = available_profiles()

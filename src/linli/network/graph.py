@@ -68,7 +68,9 @@ class Graph:
             )
         if n_nodes is None:
             n_nodes = int(max(u_arr.max(initial=-1), v_arr.max(initial=-1)) + 1)
-        if u_arr.size and (min(u_arr.min(), v_arr.min()) < 0 or max(u_arr.max(), v_arr.max()) >= n_nodes):
+        if u_arr.size and (
+            min(u_arr.min(), v_arr.min()) < 0 or max(u_arr.max(), v_arr.max()) >= n_nodes
+        ):
             raise InputError(
                 f"graph edges: node indices must lie in 0..{n_nodes - 1}; found "
                 f"{min(u_arr.min(), v_arr.min())}..{max(u_arr.max(), v_arr.max())}"

@@ -1,0 +1,315 @@
+"""The ``linli`` command line: thin wrappers that call the core and write outputs atomically."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from linli._errors import LinliError
+from linli._io import atomic_dir, atomic_path
+
+app = typer.Typer(
+    name="linli",
+    help="linli (邻里): plan and audit neighbourhood centres on real walking networks.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug messages.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
+        force=True,
+    )
+    logging.getLogger("numba").setLevel(logging.WARNING)
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except LinliError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _read_points(path: Path, what: str) -> Any:
+    import geopandas as gpd
+
+    from linli._errors import CRSError, InputError
+
+    if not path.is_file():
+        raise InputError(
+            f"{path}: expected a {what} file (GeoPackage, Shapefile, GeoJSON); found no such file"
+        )
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types
+        raise InputError(
+            f"{path}: expected a {what} file GDAL can read; cannot read it: {exc}"
+        ) from exc
+    if frame.crs is None:
+        raise CRSError(
+            f"{path}: expected a CRS on the {what} layer; found none (e.g. set EPSG:4326)"
+        )
+    return frame
+
+
+def _build_network(
+    osm: Path, dem: Path | None, dem_gaps: str, area: Path | None, standard: str
+) -> Any:
+    from linli.network import walk_network_from_osm
+    from linli.standards import load_profile
+
+    with _progress("walking network") as progress:
+        return walk_network_from_osm(
+            osm,
+            dem=dem,
+            dem_gaps=dem_gaps,  # type: ignore[arg-type]
+            area=area,
+            profile=load_profile(standard),
+            progress=progress,  # type: ignore[arg-type]
+        )
+
+
+OsmOpt = Annotated[Path, typer.Option("--osm", help="OpenStreetMap extract (.osm.pbf or .osm).")]
+DemOpt = Annotated[
+    Path | None, typer.Option("--dem", help="DEM raster (GeoTIFF, any CRS) for slope.")
+]
+GapsOpt = Annotated[
+    str, typer.Option("--dem-gaps", help="Where the DEM has no data: raise or flat.")
+]
+AreaOpt = Annotated[
+    Path | None, typer.Option("--area", help="Study-area polygon file; ways outside are dropped.")
+]
+StdOpt = Annotated[str, typer.Option("--standard", help="Standards profile name or TOML file.")]
+
+
+@app.command()
+def standards(name: Annotated[str | None, typer.Argument(help="Profile to show.")] = None) -> None:
+    """List the standards profiles, or show one."""
+    from linli.standards import available_profiles, load_profile
+
+    with _errors():
+        if name is None:
+            for item in available_profiles():
+                prof = load_profile(item)
+                console.print(f"{item}\t{prof.title}")
+            return
+        prof = load_profile(name)
+        console.print(prof.path.read_text(encoding="utf-8"))
+
+
+@app.command()
+def network(
+    osm: Annotated[Path, typer.Argument(help="OpenStreetMap extract (.osm.pbf or .osm).")],
+    dem: DemOpt = None,
+    dem_gaps: GapsOpt = "raise",
+    area: AreaOpt = None,
+    standard: StdOpt = "chongqing-2019",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write links and junctions to this GeoPackage.")
+    ] = None,
+) -> None:
+    """Build the walking network and report what went in (stairs, slope, components)."""
+    with _errors():
+        net = _build_network(osm, dem, dem_gaps, area, standard)
+        for line in net.report.lines():
+            console.print(line, highlight=False)
+        if out is not None:
+            with atomic_path(out) as tmp:
+                net.links_frame().to_file(tmp, layer="links", driver="GPKG")
+                net.nodes_frame().to_file(tmp, layer="junctions", driver="GPKG")
+            console.print(f"wrote {out}")
+
+
+@app.command()
+def access(
+    osm: OsmOpt,
+    origins: Annotated[Path, typer.Option("--origins", help="Origins (points or polygons) file.")],
+    destinations: Annotated[Path, typer.Option("--destinations", help="Destinations file.")],
+    cutoff: Annotated[
+        float, typer.Option("--cutoff", help="Walking minutes kept (e.g. 10 or 20).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output .csv (pairs) or .gpkg (origins with nearest).")
+    ],
+    dem: DemOpt = None,
+    dem_gaps: GapsOpt = "raise",
+    area: AreaOpt = None,
+    standard: StdOpt = "chongqing-2019",
+) -> None:
+    """Walking minutes from origins to destinations within a cutoff (sparse pairs)."""
+    from linli.access import nearest_destination, walk_minutes_within
+    from linli.network import attach_points
+
+    with _errors():
+        net = _build_network(osm, dem, dem_gaps, area, standard)
+        o = attach_points(net, _read_points(origins, "origins"), source=str(origins))
+        d = attach_points(net, _read_points(destinations, "destinations"), source=str(destinations))
+        with _progress("walking minutes") as progress:
+            matrix = walk_minutes_within(net, o, d, cutoff_min=cutoff, progress=progress)
+        console.print(f"{matrix.n_pairs:,} origin–destination pairs within {cutoff:g} min")
+        with atomic_path(out) as tmp:
+            if out.suffix.lower() == ".csv":
+                matrix.to_frame().to_csv(tmp, index=False, encoding="utf-8")
+            else:
+                frame = _read_points(origins, "origins")
+                nearest = nearest_destination(net, o, d, cutoff_min=cutoff)
+                frame["nearest"] = nearest["destination"].astype("string").to_numpy()
+                frame["walk_min"] = nearest["walk_min"].to_numpy()
+                frame.to_file(tmp, driver="GPKG", layer="origins")
+        console.print(f"wrote {out}")
+
+
+@app.command()
+def isochrones(
+    osm: OsmOpt,
+    sources: Annotated[Path, typer.Option("--sources", help="Facilities or sites file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output GeoPackage.")],
+    cutoffs: Annotated[str, typer.Option("--cutoffs", help="Comma-separated minutes.")] = "10,20",
+    dem: DemOpt = None,
+    dem_gaps: GapsOpt = "raise",
+    area: AreaOpt = None,
+    standard: StdOpt = "chongqing-2019",
+) -> None:
+    """Isochrone polygons (areas within N walking minutes) around each source."""
+    from linli.access.isochrones import isochrones as make_isochrones
+
+    with _errors():
+        minutes = [float(c) for c in cutoffs.split(",") if c.strip()]
+        net = _build_network(osm, dem, dem_gaps, area, standard)
+        with _progress("isochrones") as progress:
+            iso = make_isochrones(
+                net, _read_points(sources, "sources"), cutoffs_min=minutes, progress=progress
+            )
+        with atomic_path(out) as tmp:
+            iso.to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="isochrones")
+        console.print(f"wrote {len(iso)} isochrones to {out}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo-out"),
+    city: Annotated[
+        str, typer.Option("--city", help="helsinki (shipped) or yuzhong (shared data).")
+    ] = "helsinki",
+) -> None:
+    """Walking access from every building to everyday services, on real OSM data."""
+    from linli.access import nearest_destination, walk_minutes_within
+    from linli.access.isochrones import isochrones as make_isochrones
+    from linli.demo import SERVICE_NAMES_ZH, building_footprints, demo_city, service_points
+    from linli.network import attach_points
+
+    with _errors():
+        t0 = time.perf_counter()
+        spec = demo_city(city)
+        console.print(f"[bold]linli demo[/] — {spec.name}: {spec.osm.name} ({spec.licence})")
+        net = _build_network(spec.osm, spec.dem, "flat", spec.area, "chongqing-2019")
+        for line in net.report.lines():
+            console.print("  " + line, highlight=False)
+        buildings = building_footprints(spec.osm, area=spec.area)
+        services = service_points(spec.osm, area=spec.area)
+        homes = attach_points(net, buildings, source="buildings")
+        table = Table(
+            title=f"Walking access from {len(buildings):,} buildings "
+            "(OSM amenities stand in for facilities)"
+        )
+        for col in ("service", "服务", "places", "≤10 min", "≤20 min", "median min"):
+            table.add_column(col, justify="right" if col not in ("service", "服务") else "left")
+        layers: dict[str, Any] = {}
+        for service, points in services.items():
+            if len(points) == 0:
+                table.add_row(service, SERVICE_NAMES_ZH[service], "0", "–", "–", "–")
+                buildings[f"walk_min_{service}"] = np.nan
+                continue
+            att = attach_points(net, points, source=f"{service} points")
+            nearest = nearest_destination(net, homes, att, cutoff_min=20.0)
+            buildings[f"walk_min_{service}"] = nearest["walk_min"].to_numpy()
+            minutes = nearest["walk_min"]
+            table.add_row(
+                service,
+                SERVICE_NAMES_ZH[service],
+                f"{len(points)}",
+                f"{(minutes <= 10).mean():.0%}",
+                f"{minutes.notna().mean():.0%}",
+                f"{minutes.median():.1f}" if minutes.notna().any() else "–",
+            )
+            layers[f"services_{service}"] = points.reset_index()
+        console.print(table)
+        with _progress("10-minute reach of every building") as progress:
+            matrix = walk_minutes_within(net, homes, homes, cutoff_min=10.0, progress=progress)
+        buildings["buildings_within_10_min"] = np.diff(matrix.indptr)
+        shown = next(
+            (s for s in ("health", "grocery", "culture", "transit") if len(services[s])), None
+        )
+        iso = None
+        if shown is not None:
+            with _progress(f"isochrones ({shown})") as progress:
+                iso = make_isochrones(
+                    net, services[shown], cutoffs_min=(10.0, 20.0), progress=progress
+                )
+        with atomic_dir(out) as tmp:
+            gpkg = tmp / "access.gpkg"
+            net.links_frame().to_crs("EPSG:4326").to_file(gpkg, layer="walk_links", driver="GPKG")
+            buildings.to_file(gpkg, layer="buildings", driver="GPKG")
+            for name, layer in layers.items():
+                layer.to_file(gpkg, layer=name, driver="GPKG")
+            if iso is not None:
+                iso.to_crs("EPSG:4326").to_file(gpkg, layer="isochrones", driver="GPKG")
+            summary = pd.DataFrame(
+                {
+                    c.removeprefix("walk_min_"): buildings[c].describe()
+                    for c in buildings.columns
+                    if c.startswith("walk_min_")
+                }
+            )
+            summary.to_csv(tmp / "summary.csv", encoding="utf-8")
+            (tmp / "README.txt").write_text(
+                f"linli demo, {spec.name}\nData: {spec.licence}\n"
+                "Services are OSM amenities standing in for the standard's facility types "
+                "(hypothetical, for demonstration).\n"
+                "access.gpkg: walk_links, buildings (walk_min_<service>: minutes to the nearest, "
+                f"empty beyond 20 min), services_<type>, isochrones (10/20 min of {shown} "
+                "places).\n",
+                encoding="utf-8",
+            )
+        console.print(f"wrote {out}/access.gpkg, summary.csv in {time.perf_counter() - t0:.1f} s")
