@@ -86,6 +86,11 @@ def _read_points(path: Path, what: str) -> Any:
         raise InputError(
             f"{path}: expected a {what} file GDAL can read; cannot read it: {exc}"
         ) from exc
+    if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame:
+        raise InputError(
+            f"{path}: expected a {what} layer with geometries; found a table without a geometry "
+            f"column ({', '.join(map(str, frame.columns[:6]))})"
+        )
     if frame.crs is None:
         raise CRSError(
             f"{path}: expected a CRS on the {what} layer; found none (e.g. set EPSG:4326)"
@@ -182,9 +187,11 @@ def access(
     from linli.network import attach_points
 
     with _errors():
+        origin_frame = _read_points(origins, "origins")
+        destination_frame = _read_points(destinations, "destinations")
         net = _build_network(osm, dem, dem_gaps, area, standard)
-        o = attach_points(net, _read_points(origins, "origins"), source=str(origins))
-        d = attach_points(net, _read_points(destinations, "destinations"), source=str(destinations))
+        o = attach_points(net, origin_frame, source=str(origins))
+        d = attach_points(net, destination_frame, source=str(destinations))
         with _progress("walking minutes") as progress:
             matrix = walk_minutes_within(net, o, d, cutoff_min=cutoff, progress=progress)
         console.print(f"{matrix.n_pairs:,} origin–destination pairs within {cutoff:g} min")
@@ -192,7 +199,7 @@ def access(
             if out.suffix.lower() == ".csv":
                 matrix.to_frame().to_csv(tmp, index=False, encoding="utf-8")
             else:
-                frame = _read_points(origins, "origins")
+                frame = origin_frame
                 nearest = nearest_destination(net, o, d, cutoff_min=cutoff)
                 frame["nearest"] = nearest["destination"].astype("string").to_numpy()
                 frame["walk_min"] = nearest["walk_min"].to_numpy()
@@ -216,11 +223,10 @@ def isochrones(
 
     with _errors():
         minutes = [float(c) for c in cutoffs.split(",") if c.strip()]
+        source_frame = _read_points(sources, "sources")
         net = _build_network(osm, dem, dem_gaps, area, standard)
         with _progress("isochrones") as progress:
-            iso = make_isochrones(
-                net, _read_points(sources, "sources"), cutoffs_min=minutes, progress=progress
-            )
+            iso = make_isochrones(net, source_frame, cutoffs_min=minutes, progress=progress)
         with atomic_path(out) as tmp:
             iso.to_crs("EPSG:4326").to_file(tmp, driver="GPKG", layer="isochrones")
         console.print(f"wrote {len(iso)} isochrones to {out}")

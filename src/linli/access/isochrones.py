@@ -92,40 +92,35 @@ def isochrones(
         dv = dist[network.link_v]
         for c in cutoffs:
             pieces: list[Any] = []
-            reached_m = 0.0
             links = np.flatnonzero((du <= c) | (dv <= c))
             pre = cum.forward_reach(links, c - du[links])
             suf = cum.backward_reach(links, c - dv[links])
             length = network.link_length_m[links]
-            whole = pre + suf >= length
-            for k, a, b, w in zip(
-                links.tolist(), pre.tolist(), suf.tolist(), whole.tolist(), strict=True
+            spans: dict[int, list[tuple[float, float]]] = {}
+            for k, a, b, total in zip(
+                links.tolist(), pre.tolist(), suf.tolist(), length.tolist(), strict=True
             ):
-                line = lines[k]
-                if w:
-                    pieces.append(line)
-                    reached_m += line.length
-                    continue
-                if a > 0:
-                    pieces.append(ops.substring(line, 0.0, a))
-                    reached_m += a
-                if b > 0:
-                    pieces.append(ops.substring(line, line.length - b, line.length))
-                    reached_m += b
+                spans[k] = [(0.0, min(a, total)), (max(total - b, 0.0), total)]
             # The source's own link, from its foot both ways.
-            left = c - att.access_min[i]
+            left = c - float(att.access_min[i])
             if left >= 0:
                 k = int(att.link[i])
                 ahead, behind = cum.around(int(att.seg[i]), float(att.frac[i]), left)
                 at = float(att.along_m[i])
-                pieces.append(
-                    ops.substring(lines[k], max(at - behind, 0.0), min(at + ahead, lines[k].length))
-                )
+                total = float(network.link_length_m[k])
+                spans.setdefault(k, []).append((max(at - behind, 0.0), min(at + ahead, total)))
                 pieces.append(
                     shapely.LineString(
                         [(att.foot_x[i], att.foot_y[i]), (att.point_x[i], att.point_y[i])]
                     )
                 )
+            reached_m = 0.0
+            for k, intervals in spans.items():
+                line = lines[k]
+                for lo, hi in _merge(intervals):
+                    reached_m += hi - lo
+                    whole = lo <= 0.0 and hi >= line.length - 1e-9
+                    pieces.append(line if whole else ops.substring(line, lo, hi))
             geom = (
                 shapely.union_all(shapely.buffer(np.asarray(pieces, dtype=object), half_width))
                 if pieces
@@ -136,6 +131,17 @@ def isochrones(
         report(progress, i + 1, att.n_points)
     frame = pd.DataFrame(rows, columns=["source", "cutoff_min", "reached_m"])
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=network.crs)
+
+
+def _merge(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Union of intervals ``(lo, hi)``, dropping empty ones."""
+    out: list[tuple[float, float]] = []
+    for lo, hi in sorted(iv for iv in intervals if iv[1] > iv[0]):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def _link_lines(network: WalkNetwork) -> list[Any]:

@@ -359,6 +359,12 @@ def walk_network_from_ways(
     fwd, back = fwd[seg_in], back[seg_in]
     rise_kept = np.full(seg_a.shape[0], np.nan) if rise is None else rise[seg_in]
 
+    if seg_a.shape[0] == 0:
+        raise InputError(
+            f"{source}: expected a walking network in which people can walk between places; "
+            f"found {n_components} parts, none with a way walkable in both directions "
+            f"(check oneway:foot tags and the extract's coverage)"
+        )
     links = _chain_links(seg_a, seg_b, n_all)
     junction = np.zeros(n_all, dtype=bool)
     junction[links.u] = True

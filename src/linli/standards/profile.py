@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from importlib import resources
@@ -157,8 +158,13 @@ def _walking(table: Any, source: str, problems: list[Problem]) -> WalkingProfile
                 problems.append(Problem(source, f"one of {_SLOPE_MODELS}", repr(value), where))
             values[f.name] = value
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            problems.append(Problem(source, "a number > 0", repr(value), where))
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            problems.append(Problem(source, "a finite number > 0", repr(value), where))
             continue
         values[f.name] = float(value)
     extra = sorted(set(table) - {f.name for f in fields(WalkingProfile)})
