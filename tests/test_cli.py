@@ -6,10 +6,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from tests.conftest import require_shared
 from typer.testing import CliRunner
 
 from linli.cli import app
-from tests.conftest import require_shared
 
 runner = CliRunner()
 
@@ -94,6 +94,7 @@ def test_demo_runs_on_the_shipped_helsinki_extract(tmp_path):
     buildings = gpd.read_file(out / "access.gpkg", layer="buildings")
     minutes = buildings["walk_min_transit"]
     assert minutes.notna().mean() > 0.5
-    assert (minutes.dropna() >= 0).all() and (minutes.dropna() <= 20).all()
+    assert (minutes.dropna() >= 0).all()
+    assert (minutes.dropna() <= 20).all()
     assert (out / "summary.csv").is_file()
     assert not list(out.glob(".linli-*"))
