@@ -5,18 +5,24 @@ Everything here works on plain arrays with nodes numbered 0..n-1; the public fun
 ``nogil=True`` so that blocks of sources run in parallel threads, and with ``cache=True`` so
 that the compile cost (a few seconds) is paid once per machine.
 
-The searches are bounded Dijkstra searches with a binary heap and lazy deletion: a node is
-pushed only when its tentative minutes improve and stay within the cutoff, so the work and
-memory of one search grow with the nodes it reaches, not with the size of the city.  A stale
-heap entry is recognised by its key being larger than the node's current minutes (a node is
-pushed again only with a strictly smaller key), so no "settled" flags are needed.  The
-per-thread scratch arrays are allocated once by the caller and reset through a list of
-touched nodes.
+The many-source searches are bounded shortest-path searches with a *bucket queue* (Dial's
+algorithm generalised as in delta-stepping): a node whose tentative minutes are ``d`` waits
+in bucket ``floor(d / delta)``; buckets are emptied in order, and within a bucket a node whose
+minutes improve (over an edge shorter than ``delta``) is queued and expanded again.  When a
+bucket is empty no later expansion can improve its nodes, so the minutes are exact — the same
+fixed point as Dijkstra's, checked against networkx in the tests — while a push or pop costs
+O(1) instead of a heap's O(log n): measured on Yuzhong, 1.9x faster than the binary heap.
+Only nodes within the cutoff are ever queued, so the work and memory of one search grow with
+the nodes it reaches, not with the size of the city.  Per-thread scratch arrays are allocated
+once by the caller and reset through a list of touched nodes.
 
-The heap operations are written out in each kernel, and every buffer is allocated by the
-caller at a size that cannot overflow: measured on a 1,000,000-node grid, growing arrays
-inside the loop (a reassigned array variable) or heap helper functions that take arrays made
-the searches ~2.5x slower.
+The single labelled search (nearest destination) keeps a binary heap with lazy deletion.
+
+Every buffer is allocated by the caller: measured on a 1,000,000-node grid, growing arrays
+inside the loop (a reassigned array variable) or helper functions that take and return
+arrays made the searches ~2.5x slower.  The entry pool cannot be bounded in advance (a node
+may be queued more than once), so a kernel that runs out says so and the caller retries with
+a larger pool.
 """
 
 from __future__ import annotations
@@ -25,6 +31,47 @@ import numpy as np
 from numba import njit
 
 _INF = np.inf
+
+
+@njit(cache=True, nogil=True)
+def _bucket_search(indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top):  # type: ignore[no-untyped-def]
+    """Run one bucket search to completion from the entries already queued.
+
+    Returns the number of touched nodes, or -1 if the entry pool ran out (the caller
+    cleans up and retries with a larger pool).
+    """
+    cap = enode.shape[0]
+    b = 0
+    while b <= top:
+        e = head[b]
+        if e < 0:
+            b += 1
+            continue
+        head[b] = nxt[e]
+        u = enode[e]
+        du = dist[u]
+        if int(du * inv_delta) != b:
+            continue  # stale: u improved into a lower bucket and was expanded there
+        for j in range(indptr[u], indptr[u + 1]):
+            v = adj[j]
+            nd = du + weight[j]
+            if nd <= cutoff and nd < dist[v]:
+                if dist[v] == _INF:
+                    touched[nt] = v
+                    nt += 1
+                dist[v] = nd
+                if ne == cap:
+                    for k in range(b, top + 1):
+                        head[k] = -1
+                    return -nt - 1
+                bb = int(nd * inv_delta)
+                enode[ne] = v
+                nxt[ne] = head[bb]
+                head[bb] = ne
+                ne += 1
+                if bb > top:
+                    top = bb
+    return nt
 
 
 @njit(cache=True, nogil=True)
@@ -42,41 +89,42 @@ def within_block(  # type: ignore[no-untyped-def]
     direct_dest,
     direct_cost,
     cutoff,
+    inv_delta,
     lo,
     hi,
     dist,
     touched,
     best,
     dtouched,
-    hk,
-    hv,
+    head,
+    nxt,
+    enode,
     counts,
     out_dest,
     out_min,
 ):
-    """Bounded searches for sources ``lo..hi-1``; return per-source counts and the pairs.
+    """Bounded searches for sources ``lo..hi-1``; pairs go to ``out_dest``/``out_min``.
 
     Source ``s`` starts from the nodes ``seed_node[seed_ptr[s]:seed_ptr[s+1]]`` at the given
     costs.  Destination ``d`` hangs off node ``k`` at cost ``tgt_cost`` (CSR ``tgt_ptr`` by
     node), and ``direct_*`` (CSR by source) lists destinations reachable without entering the
     graph (same street).  A pair is kept when its minutes are ``<= cutoff``.
 
-    ``dist``/``touched`` (length n_nodes), ``best``/``dtouched`` (length n_dest) and the
-    heap ``hk``/``hv`` (length n_edges + seeds of a source: the most pushes a search can
-    make) are the caller's scratch: ``dist`` and ``best`` all ``inf`` on entry, and left so
-    on return, so one thread reuses them for every block.  Pairs go to ``out_dest`` /
-    ``out_min`` and per-source counts to ``counts[s - lo]``; the kernel stops before a
-    source whose pairs might not fit (fewer than n_dest places left) and returns
-    ``(next_source, n_out)`` so that the caller can continue with fresh buffers.
+    Scratch (the caller's, reused for every block): ``dist``/``touched`` (n_nodes; ``dist``
+    all ``inf`` on entry and on return), ``best``/``dtouched`` (n_dest; ``best`` all
+    ``inf``), ``head`` (buckets, all -1) and the entry pool ``nxt``/``enode``.  The kernel
+    stops before a source whose pairs might not fit in the output (fewer than n_dest places
+    left) and returns ``(next_source, n_out, status)``; status 1 means the entry pool ran out
+    at ``next_source`` (nothing of it was written): the caller grows the pool and goes on.
     """
     n_out = 0
     n_dest = best.shape[0]
     for s in range(lo, hi):
         if out_dest.shape[0] - n_out < n_dest:
-            return s, n_out
+            return s, n_out, 0
         nt = 0
-        ndt = 0
-        hs = 0
+        ne = 0
+        top = 0
         for j in range(seed_ptr[s], seed_ptr[s + 1]):
             node = seed_node[j]
             c = seed_cost[j]
@@ -85,17 +133,19 @@ def within_block(  # type: ignore[no-untyped-def]
                     touched[nt] = node
                     nt += 1
                 dist[node] = c
-                i = hs
-                while i > 0:
-                    p = (i - 1) >> 1
-                    if hk[p] <= c:
-                        break
-                    hk[i] = hk[p]
-                    hv[i] = hv[p]
-                    i = p
-                hk[i] = c
-                hv[i] = node
-                hs += 1
+                bb = int(c * inv_delta)
+                enode[ne] = node
+                nxt[ne] = head[bb]
+                head[bb] = ne
+                ne += 1
+                if bb > top:
+                    top = bb
+        nt = _bucket_search(indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top)
+        if nt < 0:
+            for k in range(-nt - 1):
+                dist[touched[k]] = _INF
+            return s, n_out, 1
+        ndt = 0
         for j in range(direct_ptr[s], direct_ptr[s + 1]):
             d = direct_dest[j]
             c = direct_cost[j]
@@ -104,29 +154,9 @@ def within_block(  # type: ignore[no-untyped-def]
                     dtouched[ndt] = d
                     ndt += 1
                 best[d] = c
-        while hs > 0:
-            du = hk[0]
-            u = hv[0]
-            hs -= 1
-            if hs > 0:
-                key = hk[hs]
-                val = hv[hs]
-                i = 0
-                while True:
-                    ch = 2 * i + 1
-                    if ch >= hs:
-                        break
-                    if ch + 1 < hs and hk[ch + 1] < hk[ch]:
-                        ch += 1
-                    if hk[ch] >= key:
-                        break
-                    hk[i] = hk[ch]
-                    hv[i] = hv[ch]
-                    i = ch
-                hk[i] = key
-                hv[i] = val
-            if du > dist[u]:
-                continue
+        for k in range(nt):
+            u = touched[k]
+            du = dist[u]
             for j in range(tgt_ptr[u], tgt_ptr[u + 1]):
                 d = tgt_dest[j]
                 c = du + tgt_cost[j]
@@ -135,25 +165,7 @@ def within_block(  # type: ignore[no-untyped-def]
                         dtouched[ndt] = d
                         ndt += 1
                     best[d] = c
-            for j in range(indptr[u], indptr[u + 1]):
-                v = adj[j]
-                nd = du + weight[j]
-                if nd <= cutoff and nd < dist[v]:
-                    if dist[v] == _INF:
-                        touched[nt] = v
-                        nt += 1
-                    dist[v] = nd
-                    i = hs
-                    while i > 0:
-                        p = (i - 1) >> 1
-                        if hk[p] <= nd:
-                            break
-                        hk[i] = hk[p]
-                        hv[i] = hv[p]
-                        i = p
-                    hk[i] = nd
-                    hv[i] = v
-                    hs += 1
+            dist[u] = _INF
         for k in range(ndt):
             d = dtouched[k]
             out_dest[n_out] = d
@@ -161,82 +173,43 @@ def within_block(  # type: ignore[no-untyped-def]
             n_out += 1
             best[d] = _INF
         counts[s - lo] = ndt
-        for k in range(nt):
-            dist[touched[k]] = _INF
-    return hi, n_out
+    return hi, n_out, 0
 
 
 @njit(cache=True, nogil=True)
 def within_block_nodes(  # type: ignore[no-untyped-def]
-    indptr, adj, weight, sources, cutoff, lo, hi, dist, touched, hk, hv, counts, out_dest, out_min
-):
+    indptr, adj, weight, sources, cutoff, inv_delta, lo, hi, dist, touched, head, nxt, enode,
+    counts, out_dest, out_min,
+):  # fmt: skip
     """Bounded searches from single nodes to every node: the fast path for node queries.
 
-    Same as :func:`within_block` with one seed per source at cost 0 and every node a
-    destination of itself, without the indirection.
+    Same contract as :func:`within_block` with one seed per source at cost 0 and every
+    node a destination of itself, without the indirection.
     """
     n_out = 0
     n = dist.shape[0]
     for s in range(lo, hi):
         if out_dest.shape[0] - n_out < n:
-            return s, n_out
+            return s, n_out, 0
         src = sources[s]
-        nt = 1
         touched[0] = src
         dist[src] = 0.0
-        hk[0] = 0.0
-        hv[0] = src
-        hs = 1
-        start = n_out
-        while hs > 0:
-            du = hk[0]
-            u = hv[0]
-            hs -= 1
-            if hs > 0:
-                key = hk[hs]
-                val = hv[hs]
-                i = 0
-                while True:
-                    ch = 2 * i + 1
-                    if ch >= hs:
-                        break
-                    if ch + 1 < hs and hk[ch + 1] < hk[ch]:
-                        ch += 1
-                    if hk[ch] >= key:
-                        break
-                    hk[i] = hk[ch]
-                    hv[i] = hv[ch]
-                    i = ch
-                hk[i] = key
-                hv[i] = val
-            if du > dist[u]:
-                continue
-            out_dest[n_out] = u
-            out_min[n_out] = du
-            n_out += 1
-            for j in range(indptr[u], indptr[u + 1]):
-                v = adj[j]
-                nd = du + weight[j]
-                if nd <= cutoff and nd < dist[v]:
-                    if dist[v] == _INF:
-                        touched[nt] = v
-                        nt += 1
-                    dist[v] = nd
-                    i = hs
-                    while i > 0:
-                        p = (i - 1) >> 1
-                        if hk[p] <= nd:
-                            break
-                        hk[i] = hk[p]
-                        hv[i] = hv[p]
-                        i = p
-                    hk[i] = nd
-                    hv[i] = v
-                    hs += 1
-        counts[s - lo] = n_out - start
+        enode[0] = src
+        nxt[0] = head[0]
+        head[0] = 0
+        nt = _bucket_search(indptr, adj, weight, cutoff, inv_delta, dist, touched, 1, head, nxt, enode, 1, 0)
+        if nt < 0:
+            for k in range(-nt - 1):
+                dist[touched[k]] = _INF
+            return s, n_out, 1
         for k in range(nt):
-            dist[touched[k]] = _INF
-    return hi, n_out
+            u = touched[k]
+            out_dest[n_out] = u
+            out_min[n_out] = dist[u]
+            n_out += 1
+            dist[u] = _INF
+        counts[s - lo] = nt
+    return hi, n_out, 0
 
 
 @njit(cache=True, nogil=True)

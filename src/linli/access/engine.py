@@ -43,7 +43,7 @@ class WalkMatrix:
 
     Compressed sparse rows: origin ``i`` reaches destinations
     ``indices[indptr[i]:indptr[i+1]]`` in ``walk_min[indptr[i]:indptr[i+1]]`` minutes (in
-    the order the search reached them, i.e. ascending minutes).  A pair at 0 minutes (an
+    no particular order within a row).  A pair at 0 minutes (an
     origin standing on its destination) is stored like any other.
 
     Attributes
@@ -249,17 +249,10 @@ def minutes_within(
         dest_labels: pd.Index = pd.RangeIndex(graph.n_nodes)
 
         def kernel(lo: int, hi: int, tmp: Scratch) -> BlockResult:
-            return tmp.run(
-                lambda a, b, counts: _kernel.within_block_nodes(
-                    *args, src, cutoff, a, b, tmp.dist, tmp.touched, tmp.hk, tmp.hv,
-                    counts, tmp.out_dest, tmp.out_min,
-                ),
-                lo,
-                hi,
-            )  # fmt: skip
+            return tmp.run_nodes(graph, src, cutoff, lo, hi)
 
         def scratch() -> Scratch:
-            return Scratch(graph, n_dest=None, max_seeds=1)
+            return Scratch(graph, n_dest=None, cutoff=cutoff)
 
     else:
         dst = _node_indices(destinations, graph.n_nodes, "destinations")
@@ -273,7 +266,7 @@ def minutes_within(
             return tmp.run_seeded(graph, seeds, targets, no_direct, cutoff, lo, hi)
 
         def scratch() -> Scratch:
-            return Scratch(graph, n_dest=n_dest, max_seeds=1)
+            return Scratch(graph, n_dest=n_dest, cutoff=cutoff)
 
     indptr, indices, minutes = run_blocks(
         kernel, int(src.shape[0]), scratch=scratch, threads=threads, progress=progress
@@ -367,18 +360,20 @@ class Direct:
 class Scratch:
     """One thread's working arrays for the search kernels, allocated once and kept clean.
 
-    The heap holds at most one entry per edge relaxation plus the seeds, so it never needs
-    to grow inside the compiled loop; the output buffers hold at least two sources' worth of
-    pairs and are flushed whenever the kernel stops for lack of room.
+    Holds the minutes per node, the touched-node list, the buckets (``cutoff / delta + 2``
+    of them, ``delta`` being the graph's median edge minutes), the pool of queue entries
+    (grown and retried if a search ever needs more) and output buffers holding at least
+    two sources' worth of pairs, flushed whenever the kernel stops for lack of room.
     """
 
-    def __init__(self, graph: Graph, *, n_dest: int | None, max_seeds: int) -> None:
+    def __init__(self, graph: Graph, *, n_dest: int | None, cutoff: float) -> None:
         n = graph.n_nodes
         self.dist = np.full(n, np.inf)
         self.touched = np.empty(n, dtype=np.int32)
-        cap = graph.n_edges + max_seeds + 1
-        self.hk = np.empty(cap, dtype=np.float64)
-        self.hv = np.empty(cap, dtype=np.int32)
+        delta = max(graph.bucket_width_min, cutoff / _MAX_BUCKETS, 1e-9)
+        self.inv_delta = 1.0 / delta
+        self.head = np.full(int(cutoff * self.inv_delta) + 2, -1, dtype=np.int64)
+        self._grow_pool(2 * graph.n_edges + 16)
         bound = n if n_dest is None else max(n_dest, 1)
         self.best = np.full(bound, np.inf)
         self.dtouched = np.empty(bound, dtype=np.int32)
@@ -386,9 +381,13 @@ class Scratch:
         self.out_dest = np.empty(size, dtype=np.int32)
         self.out_min = np.empty(size, dtype=np.float64)
 
+    def _grow_pool(self, size: int) -> None:
+        self.nxt = np.empty(size, dtype=np.int64)
+        self.enode = np.empty(size, dtype=np.int32)
+
     def run(
         self,
-        call: Callable[[int, int, NDArray[np.int64]], tuple[int, int]],
+        call: Callable[[int, int, NDArray[np.int64]], tuple[int, int, int]],
         lo: int,
         hi: int,
     ) -> BlockResult:
@@ -398,11 +397,25 @@ class Scratch:
         mins: list[NDArray[np.float64]] = []
         s = lo
         while s < hi:
-            s_next, n_out = call(s, hi, counts[s - lo :])
+            s_next, n_out, status = call(s, hi, counts[s - lo :])
             dests.append(self.out_dest[:n_out].copy())
             mins.append(self.out_min[:n_out].copy())
+            if status == 1:
+                self._grow_pool(2 * self.enode.shape[0])
             s = int(s_next)
         return counts, _concat(dests, np.int32), _concat(mins, np.float64)
+
+    def run_nodes(self, graph: Graph, sources: NDArray[np.int64], cutoff: float, lo: int, hi: int) -> BlockResult:
+        """Run the node kernel (every node a destination) on sources ``lo..hi``."""
+        return self.run(
+            lambda a, b, counts: _kernel.within_block_nodes(
+                graph.indptr, graph.adj, graph.walk_min, sources, cutoff, self.inv_delta, a, b,
+                self.dist, self.touched, self.head, self.nxt, self.enode,
+                counts, self.out_dest, self.out_min,
+            ),
+            lo,
+            hi,
+        )  # fmt: skip
 
     def run_seeded(
         self,
@@ -421,13 +434,18 @@ class Scratch:
                 seeds.ptr, seeds.node, seeds.cost,
                 targets.ptr, targets.dest, targets.cost,
                 direct.ptr, direct.dest, direct.cost,
-                cutoff, a, b,
-                self.dist, self.touched, self.best, self.dtouched, self.hk, self.hv,
+                cutoff, self.inv_delta, a, b,
+                self.dist, self.touched, self.best, self.dtouched,
+                self.head, self.nxt, self.enode,
                 counts, self.out_dest, self.out_min,
             ),
             lo,
             hi,
         )  # fmt: skip
+
+
+_MAX_BUCKETS = 1 << 16
+"""Bucket width is at least cutoff / this, bounding the buckets a search scans."""
 
 
 def _concat(parts: list[Any], dtype: Any) -> Any:

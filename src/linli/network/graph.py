@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -28,6 +29,12 @@ class Graph:
     def n_nodes(self) -> int:
         """Number of nodes."""
         return int(self.indptr.shape[0] - 1)
+
+    @cached_property
+    def bucket_width_min(self) -> float:
+        """Median edge minutes: the bucket width of the searches (any positive width is exact)."""
+        positive = self.walk_min[self.walk_min > 0]
+        return float(np.median(positive)) if positive.size else 1.0
 
     @property
     def n_edges(self) -> int:
