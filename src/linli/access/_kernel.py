@@ -34,7 +34,9 @@ _INF = np.inf
 
 
 @njit(cache=True, nogil=True)
-def _bucket_search(indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top):  # type: ignore[no-untyped-def]
+def _bucket_search(  # type: ignore[no-untyped-def]
+    indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top
+):
     """Run one bucket search to completion from the entries already queued.
 
     Returns the number of touched nodes, or -1 if the entry pool ran out (the caller
@@ -140,7 +142,9 @@ def within_block(  # type: ignore[no-untyped-def]
                 ne += 1
                 if bb > top:
                     top = bb
-        nt = _bucket_search(indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top)
+        nt = _bucket_search(
+            indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top
+        )
         if nt < 0:
             for k in range(-nt - 1):
                 dist[touched[k]] = _INF
@@ -197,7 +201,9 @@ def within_block_nodes(  # type: ignore[no-untyped-def]
         enode[0] = src
         nxt[0] = head[0]
         head[0] = 0
-        nt = _bucket_search(indptr, adj, weight, cutoff, inv_delta, dist, touched, 1, head, nxt, enode, 1, 0)
+        nt = _bucket_search(
+            indptr, adj, weight, cutoff, inv_delta, dist, touched, 1, head, nxt, enode, 1, 0
+        )
         if nt < 0:
             for k in range(-nt - 1):
                 dist[touched[k]] = _INF

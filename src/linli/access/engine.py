@@ -243,7 +243,6 @@ def minutes_within(
     """
     cutoff = _check_cutoff(cutoff_min)
     src = _node_indices(sources, graph.n_nodes, "sources")
-    args = (graph.indptr, graph.adj, graph.walk_min)
     if destinations is None:
         n_dest = graph.n_nodes
         dest_labels: pd.Index = pd.RangeIndex(graph.n_nodes)
@@ -405,7 +404,9 @@ class Scratch:
             s = int(s_next)
         return counts, _concat(dests, np.int32), _concat(mins, np.float64)
 
-    def run_nodes(self, graph: Graph, sources: NDArray[np.int64], cutoff: float, lo: int, hi: int) -> BlockResult:
+    def run_nodes(
+        self, graph: Graph, sources: NDArray[np.int64], cutoff: float, lo: int, hi: int
+    ) -> BlockResult:
         """Run the node kernel (every node a destination) on sources ``lo..hi``."""
         return self.run(
             lambda a, b, counts: _kernel.within_block_nodes(
@@ -469,14 +470,31 @@ def nearest_node_labels(
     ``cutoff_min`` get ``inf`` and label ``-1``.
     """
     cutoff = float(cutoff_min)
+    if np.isnan(cutoff) or cutoff < 0:
+        raise InputError(f"cutoff_min: expected minutes >= 0 (inf for none); found {cutoff_min!r}")
+    nodes = _node_indices(np.asarray(seed_node).ravel(), graph.n_nodes, "seed_node")
+    cost = np.asarray(seed_cost, dtype=np.float64).ravel()
+    labels = np.asarray(seed_label).ravel()
+    if not (nodes.shape == cost.shape == labels.shape):
+        raise InputError(
+            f"seeds: seed_node, seed_cost and seed_label must have the same length; found "
+            f"{nodes.size}, {cost.size} and {labels.size}"
+        )
+    bad = ~np.isfinite(cost) | (cost < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"seed_cost: expected finite minutes >= 0; found {float(cost[i])} at seed {i} "
+            f"({int(bad.sum())} such seeds)"
+        )
     rev = graph.reversed()
     dist, label = _kernel.labelled_multi_source(
         rev.indptr,
         rev.adj,
         rev.walk_min,
-        np.asarray(seed_node, dtype=np.int32),
-        np.asarray(seed_cost, dtype=np.float64),
-        np.asarray(seed_label, dtype=np.int64),
+        nodes.astype(np.int32),
+        cost,
+        labels.astype(np.int64),
         cutoff,
     )
     return dist, label

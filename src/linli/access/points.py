@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from linli._errors import InputError
 from linli._progress import ProgressCallback
 from linli.access.engine import (
     Direct,
@@ -162,9 +163,11 @@ def nearest_destination(
         Indexed like ``origins``: ``destination`` (label, ``<NA>`` if none within the
         cutoff) and ``walk_min``.
     """
+    cutoff = float(cutoff_min)
+    if np.isnan(cutoff) or cutoff < 0:
+        raise InputError(f"cutoff_min: expected minutes >= 0 (inf for none); found {cutoff_min!r}")
     o = _attach(network, origins, "origins")
     d = _attach(network, destinations, "destinations")
-    cutoff = float(cutoff_min)
     if d.n_points == 0:
         return _nearest_frame(o, d, np.full(o.n_points, -1), np.full(o.n_points, np.inf), cutoff)
     seed_node = np.concatenate([network.link_u[d.link], network.link_v[d.link]])

@@ -10,8 +10,10 @@ data format, not policy numbers, so they live here rather than in a standards pr
 - ``foot=no`` excludes a way; so does ``access=no|private`` (and ``service=private``) unless
   ``foot`` is ``yes``, ``designated`` or ``permissive``.
 - Closed ways tagged ``area=yes`` (pedestrian squares) are walked along their outline.
-- ``oneway:foot=yes`` makes a way one-way for pedestrians; ``oneway`` alone (for vehicles) does
-  not.
+- ``oneway:foot=yes`` (or ``-1``, against the drawing direction) makes a way one-way for
+  pedestrians; ``oneway`` alone (for vehicles) does not.
+- A way that leaves the extract and comes back is cut at the missing nodes (no segment is
+  invented across the gap).
 
 For the slope model the reader keeps ``incline`` (the direction of stairs), ``bridge`` and
 ``tunnel`` (whose elevation is not the ground's).
@@ -56,7 +58,8 @@ class OsmWays:
     """Walkable ways read from an OSM file, as flat arrays.
 
     Way ``i`` runs through nodes ``node_id[way_ptr[i]:way_ptr[i+1]]`` (OSM node ids) at
-    ``lon``/``lat`` (WGS-84 degrees) in the way's own direction.
+    ``lon``/``lat`` (WGS-84 degrees) in the way's own direction.  An OSM way cut by the
+    extract's edge appears once per located run, with the same ``way_id``.
     """
 
     path: Path
@@ -70,7 +73,9 @@ class OsmWays:
     """+1: the way climbs in its own direction, -1: it descends, 0: not tagged."""
     on_structure: NDArray[np.bool_]
     """Bridge or tunnel: its elevation is not the ground's."""
-    oneway_foot: NDArray[np.bool_]
+    oneway_foot: NDArray[np.int8]
+    """+1: walkable only in the way's direction (``oneway:foot=yes``), -1: only against it
+    (``oneway:foot=-1``), 0: both ways."""
     n_highway_ways: int = 0
     """Ways with any ``highway`` tag, walkable or not (for the report)."""
     excluded: dict[str, int] = field(default_factory=dict)
@@ -150,7 +155,7 @@ def read_walkable_ways(path: str | Path) -> OsmWays:
     steps: list[bool] = []
     incline: list[int] = []
     structure: list[bool] = []
-    oneway: list[bool] = []
+    oneway: list[int] = []
     excluded: dict[str, int] = {}
     n_highway = 0
     missing_nodes = 0
@@ -169,35 +174,42 @@ def read_walkable_ways(path: str | Path) -> OsmWays:
             if reason is not None:
                 excluded[reason] = excluded.get(reason, 0) + 1
                 continue
-            refs: list[int] = []
-            wl: list[float] = []
-            wt: list[float] = []
+            # A way leaving the extract and coming back is cut into its located runs, so
+            # that no segment is invented across the missing nodes.
+            runs: list[tuple[list[int], list[float], list[float]]] = [([], [], [])]
             for nd in way.nodes:
                 loc = nd.location
                 if not loc.valid():
                     missing_nodes += 1
+                    if runs[-1][0]:
+                        runs.append(([], [], []))
                     continue
-                refs.append(nd.ref)
-                wl.append(loc.lon)
-                wt.append(loc.lat)
-            if len(refs) < 2:
+                runs[-1][0].append(nd.ref)
+                runs[-1][1].append(loc.lon)
+                runs[-1][2].append(loc.lat)
+            runs = [r for r in runs if len(r[0]) >= 2]
+            if not runs:
                 excluded["fewer than 2 nodes in the extract"] = (
                     excluded.get("fewer than 2 nodes in the extract", 0) + 1
                 )
                 continue
-            way_ids.append(way.id)
-            node_ids.extend(refs)
-            lons.extend(wl)
-            lats.extend(wt)
-            ptr.append(len(node_ids))
             highway = tags["highway"]
-            steps.append(highway == "steps")
-            incline.append(_incline_sign(tags.get("incline")))
-            structure.append(
+            is_structure = (
                 tags.get("bridge", "no") not in _NOT_STRUCTURE
                 or tags.get("tunnel", "no") not in _NOT_STRUCTURE
             )
-            oneway.append(tags.get("oneway:foot", "") == "yes")
+            oneway_tag = tags.get("oneway:foot", "")
+            direction = 1 if oneway_tag in ("yes", "1", "true") else -1 if oneway_tag == "-1" else 0
+            for refs, wl, wt in runs:
+                way_ids.append(way.id)
+                node_ids.extend(refs)
+                lons.extend(wl)
+                lats.extend(wt)
+                ptr.append(len(node_ids))
+                steps.append(highway == "steps")
+                incline.append(_incline_sign(tags.get("incline")))
+                structure.append(is_structure)
+                oneway.append(direction)
     except RuntimeError as exc:
         raise InputError(
             f"{p}: expected OpenStreetMap data (.osm.pbf or .osm XML); "
@@ -226,7 +238,7 @@ def read_walkable_ways(path: str | Path) -> OsmWays:
         is_steps=np.asarray(steps, dtype=bool),
         incline=np.asarray(incline, dtype=np.int8),
         on_structure=np.asarray(structure, dtype=bool),
-        oneway_foot=np.asarray(oneway, dtype=bool),
+        oneway_foot=np.asarray(oneway, dtype=np.int8),
         n_highway_ways=n_highway,
         excluded=excluded,
     )

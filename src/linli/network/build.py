@@ -301,12 +301,32 @@ def walk_network_from_ways(
     warnings: list[str] = []
     if dem is not None:
         node_elev[inside] = _sample_dem(dem, node_lon[inside], node_lat[inside], dem_gaps)
-        gaps = int((inside & ~np.isfinite(node_elev)).sum())
+        pair_ok = same_way & (a_all != b_all) & (step_len > 0)
+        pair_structure = pair_ok & ways.on_structure[way_of_pos[:-1]]
+        structure_node = np.zeros(node_osmid.shape[0], dtype=bool)
+        structure_node[a_all[pair_structure]] = True
+        structure_node[b_all[pair_structure]] = True
+        # A bridge or tunnel cut by the study area still needs the ground at its far end.
+        extra = structure_node & ~inside
+        if extra.any():
+            node_elev[extra] = _sample_dem(dem, node_lon[extra], node_lat[extra], "flat")
+        ground_node = np.zeros(node_osmid.shape[0], dtype=bool)
+        ground_pairs = pair_ok & ~pair_structure
+        ground_node[a_all[ground_pairs]] = True
+        ground_node[b_all[ground_pairs]] = True
+        node_elev = _structure_elevations(
+            node_elev,
+            a_all[pair_structure],
+            b_all[pair_structure],
+            step_len[pair_structure],
+            ground_node,
+        )
+        gaps = int((inside & ~np.isfinite(node_elev) & (ground_node | structure_node)).sum())
         if gaps:
             msg = f"DEM {dem} does not cover {gaps} way nodes: their segments are walked as flat"
             log.warning(msg)
             warnings.append(msg)
-        pos_elev = _elevation_along_ways(ways, node_elev[inverse], step_len, way_of_pos)
+        pos_elev = node_elev[inverse]
 
     keep = same_way & (a_all != b_all) & (step_len > 0) & inside[a_all] & inside[b_all]
     pos = np.flatnonzero(keep)
@@ -537,24 +557,48 @@ def _sum_with_inf(group: I8, values: F8, n: int) -> F8:
     return np.where(blocked, np.inf, sums)
 
 
-def _elevation_along_ways(ways: OsmWays, ground: F8, step_len: F8, way_of_pos: I8) -> F8:
-    """Elevation at every way position: the ground's, except on bridges and tunnels.
+def _structure_elevations(
+    ground: F8, seg_a: I8, seg_b: I8, length_m: F8, on_ground_way: NDArray[np.bool_]
+) -> F8:
+    """Elevation of nodes, with bridges and tunnels following their decks, not the ground.
 
-    A bridge or tunnel way runs straight (in grade) from the ground at its first node to the
-    ground at its last, so a viaduct over a valley is not walked down and up again.
+    Nodes of bridge/tunnel segments that also belong to a ground way, or end a structure,
+    keep the DEM's height (the abutments); the others take the harmonic interpolation of the
+    abutments over the structure's segments weighted by 1 / length, which along a chain is
+    the straight grade between its ends, whatever the number of OSM ways it is split into.
+    So a viaduct over a valley is not walked down and up again.
     """
     elev = ground.copy()
-    structure = np.flatnonzero(ways.on_structure)
-    if structure.size == 0:
+    if seg_a.size == 0:
         return elev
-    cum = np.concatenate([[0.0], np.cumsum(step_len)])
-    for w in structure:
-        lo, hi = int(ways.way_ptr[w]), int(ways.way_ptr[w + 1])
-        along = cum[lo:hi] - cum[lo]
-        total = along[-1]
-        if total <= 0:
-            continue
-        elev[lo:hi] = ground[lo] + (ground[hi - 1] - ground[lo]) * along / total
+    n = ground.shape[0]
+    degree = np.bincount(np.concatenate([seg_a, seg_b]), minlength=n)
+    on_structure = degree > 0
+    anchor = on_structure & (on_ground_way | (degree == 1)) & np.isfinite(ground)
+    free = on_structure & ~anchor
+    if not free.any():
+        return elev
+    w = 1.0 / np.maximum(length_m, 1e-6)
+    adj = sparse.coo_array(
+        (np.concatenate([w, w]), (np.concatenate([seg_a, seg_b]), np.concatenate([seg_b, seg_a]))),
+        shape=(n, n),
+    ).tocsr()
+    # Only parts of the structure network that reach an abutment can be solved.
+    n_comp, comp = csgraph.connected_components(adj, directed=False)
+    has_anchor = np.zeros(n_comp, dtype=bool)
+    has_anchor[comp[anchor]] = True
+    solve = free & has_anchor[comp]
+    if not solve.any():
+        return elev
+    idx = np.flatnonzero(solve)
+    fixed = np.flatnonzero(anchor)
+    a_ff = adj[idx][:, idx]
+    a_fa = adj[idx][:, fixed]
+    lap = sparse.diags(np.asarray(adj[idx].sum(axis=1)).ravel()) - a_ff
+    rhs = a_fa @ ground[fixed]
+    from scipy.sparse.linalg import spsolve
+
+    elev[idx] = spsolve(lap.tocsc(), rhs)
     return elev
 
 

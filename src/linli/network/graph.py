@@ -65,8 +65,8 @@ class Graph:
         >>> g.n_nodes, g.n_edges
         (3, 2)
         """
-        u_arr = np.asarray(u, dtype=np.int64).ravel()
-        v_arr = np.asarray(v, dtype=np.int64).ravel()
+        u_arr = _indices(u, "u")
+        v_arr = _indices(v, "v")
         w_arr = np.asarray(walk_min, dtype=np.float64).ravel()
         if not (u_arr.shape == v_arr.shape == w_arr.shape):
             raise InputError(
@@ -86,7 +86,8 @@ class Graph:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
-                f"graph edges: walk_min must be finite and >= 0; found {w_arr[i]!r} at edge {i} "
+                "graph edges: walk_min must be finite and >= 0; "
+                f"found {float(w_arr[i])} at edge {i} "
                 f"({int(bad.sum())} such edges)"
             )
         order = np.argsort(u_arr, kind="stable")
@@ -108,3 +109,23 @@ class Graph:
         """The edges as ``(u, v, walk_min)`` arrays."""
         tails = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
         return tails, self.adj.astype(np.int64), self.walk_min.copy()
+
+
+def _indices(values: ArrayLike, name: str) -> NDArray[np.int64]:
+    """Node indices as int64, refusing fractions, NaN and non-numbers with a clear message."""
+    arr = np.asarray(values).ravel()
+    if arr.size == 0:
+        return arr.astype(np.int64)
+    if np.issubdtype(arr.dtype, np.integer):
+        return arr.astype(np.int64)
+    if np.issubdtype(arr.dtype, np.floating):
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if not bad.any():
+            return arr.astype(np.int64)
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"graph edges: {name} must hold integer node indices; "
+            f"found {float(arr[i])} at edge {i} "
+            f"({int(bad.sum())} such edges)"
+        )
+    raise InputError(f"graph edges: {name} must hold integer node indices; found dtype {arr.dtype}")

@@ -28,7 +28,7 @@ def slope_speed_factor(grade: NDArray[np.float64], profile: WalkingProfile) -> N
     >>> from linli.standards import load_profile
     >>> w = load_profile().walking
     >>> slope_speed_factor(np.array([0.0, 0.1, -0.1]), w).round(3).tolist()
-    [1.0, 0.643, 0.84]
+    [1.0, 0.705, 1.0]
     """
     g = np.clip(np.asarray(grade, dtype=np.float64), -profile.max_grade, profile.max_grade)
     if profile.slope_model == "none":
@@ -43,7 +43,7 @@ def segment_minutes(
     *,
     is_steps: NDArray[np.bool_],
     incline: NDArray[np.int8],
-    oneway: NDArray[np.bool_],
+    oneway: NDArray[np.int8],
     profile: WalkingProfile,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Minutes to walk each segment forwards (in its way's direction) and backwards.
@@ -62,8 +62,9 @@ def segment_minutes(
         ``rise_m``; when neither tells, both directions take the mean of the two times.
     incline : array of int8
         +1 if OSM says the way climbs in its direction, -1 if it descends, 0 if untagged.
-    oneway : array of bool
-        ``oneway:foot=yes``: the backward time is ``inf``.
+    oneway : array of int8
+        +1 (``oneway:foot=yes``): the backward time is ``inf``; -1 (``oneway:foot=-1``): the
+        forward time is ``inf``; 0: both ways.
     profile : WalkingProfile
 
     Returns
@@ -91,5 +92,6 @@ def segment_minutes(
     steps_back = np.where(up_sign > 0, down, np.where(up_sign < 0, up, mean))
     fwd = np.where(is_steps, steps_fwd, fwd)
     back = np.where(is_steps, steps_back, back)
-    back = np.where(oneway, np.inf, back)
+    back = np.where(oneway > 0, np.inf, back)
+    fwd = np.where(oneway < 0, np.inf, fwd)
     return fwd, back
