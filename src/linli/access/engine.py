@@ -238,8 +238,8 @@ def minutes_within(
     --------
     >>> g = Graph.from_edges([0, 1, 1, 2], [1, 0, 2, 1], [2.0, 2.0, 3.0, 3.0])
     >>> m = minutes_within(g, [0], cutoff_min=4.0)
-    >>> m.to_frame().values.tolist()
-    [[0, 0, 0.0], [0, 1, 2.0]]
+    >>> sorted(zip(m.indices.tolist(), m.walk_min.tolist()))
+    [(0, 0.0), (1, 2.0)]
     """
     cutoff = _check_cutoff(cutoff_min)
     src = _node_indices(sources, graph.n_nodes, "sources")

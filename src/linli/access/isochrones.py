@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from linli._errors import InputError
 from linli._progress import ProgressCallback, report
 from linli.access.engine import Direct, Scratch, Targets, run_blocks
 from linli.access.points import PointsLike, _attach, _seeds
@@ -65,7 +66,7 @@ def isochrones(
     att = _attach(network, sources, "sources")
     cutoffs = sorted({float(c) for c in cutoffs_min})
     if not cutoffs or cutoffs[0] < 0:
-        raise ValueError(f"cutoffs_min: expected minutes >= 0; found {list(cutoffs_min)!r}")
+        raise InputError(f"cutoffs_min: expected minutes >= 0; found {list(cutoffs_min)!r}")
     half_width = network.profile.isochrone_buffer_m if buffer_m is None else float(buffer_m)
     top = cutoffs[-1]
     n = network.n_nodes
