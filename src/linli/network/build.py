@@ -389,8 +389,11 @@ def walk_network_from_ways(
     junction = np.zeros(n_all, dtype=bool)
     junction[links.u] = True
     junction[links.v] = True
+    # Junctions numbered along a space-filling curve: searches then touch nearby memory.
+    kept = np.flatnonzero(junction)
+    kept = kept[_morton_order(node_x[kept], node_y[kept])]
     new_id = np.full(n_all, -1, dtype=np.int64)
-    new_id[junction] = np.arange(int(junction.sum()))
+    new_id[kept] = np.arange(kept.shape[0])
     order = links.segs
     flip = links.flip
     # Segment arrays in walking order along their link, oriented u -> v.
@@ -442,12 +445,12 @@ def walk_network_from_ways(
     )
     return WalkNetwork(
         crs=crs,
-        node_x=node_x[junction],
-        node_y=node_y[junction],
-        node_lon=node_lon[junction],
-        node_lat=node_lat[junction],
-        node_osmid=node_osmid[junction].astype(np.int64),
-        node_elev_m=node_elev[junction],
+        node_x=node_x[kept],
+        node_y=node_y[kept],
+        node_lon=node_lon[kept],
+        node_lat=node_lat[kept],
+        node_osmid=node_osmid[kept].astype(np.int64),
+        node_elev_m=node_elev[kept],
         link_u=link_u,
         link_v=link_v,
         link_length_m=link_len,
@@ -547,6 +550,25 @@ def _inside_area(area: AreaLike, lon: F8, lat: F8) -> NDArray[np.bool_]:
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise InputError(f"study area: expected a polygon; found {geom.geom_type}")
     return np.asarray(shapely.contains_xy(geom, lon, lat), dtype=bool)
+
+
+def _morton_order(x: F8, y: F8) -> I8:
+    """Order of points along a Z-order (Morton) curve on a 65,536 x 65,536 grid."""
+    if x.size == 0:
+        return np.empty(0, dtype=np.int64)
+
+    def cells(v: F8) -> NDArray[np.uint64]:
+        span = max(float(v.max() - v.min()), 1e-9)
+        return np.minimum((v - v.min()) / span * 65535.0, 65535.0).astype(np.uint64)
+
+    def spread(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+    code = spread(cells(x)) | (spread(cells(y)) << np.uint64(1))
+    return np.argsort(code, kind="stable").astype(np.int64)
 
 
 def _sum_with_inf(group: I8, values: F8, n: int) -> F8:
