@@ -104,93 +104,23 @@ def simple_directed(
 
 
 def load_yuzhong(osm_path: Path) -> NetworkData:
-    """Yuzhong's walking network from linli's builder, or a plain pyosmium reader until it lands."""
-    try:
-        from linli.network import walk_network_from_osm
-    except ImportError as error:
-        print(
-            f"  linli.network not available ({error}); using the benchmark's fallback reader",
-            file=sys.stderr,
-        )
-        x, y, u, v, length_m = _read_walk_ways(osm_path)
-        how = "fallback pyosmium reader in bench_access.py (linli.network not available)"
-    else:
-        net = walk_network_from_osm(str(osm_path))
-        x, y = np.asarray(net.node_x, float), np.asarray(net.node_y, float)
-        u, v = np.asarray(net.edge_u, np.int64), np.asarray(net.edge_v, np.int64)
-        length_m = np.asarray(net.edge_length_m, float)
-        how = "linli.network.walk_network_from_osm"
+    """Yuzhong's walking network as linli builds it (lengths only: weights are metres / 80)."""
+    from linli.network import walk_network_from_osm
+
+    net = walk_network_from_osm(str(osm_path))
+    x, y = np.asarray(net.node_x, float), np.asarray(net.node_y, float)
+    u, v = np.asarray(net.edge_u, np.int64), np.asarray(net.edge_v, np.int64)
+    length_m = np.asarray(net.edge_length_m, float)
     u, v, walk_min = simple_directed(u, v, length_m / SPEED_M_PER_MIN)
     return NetworkData(
-        "yuzhong", f"Yuzhong walking network ({osm_path.name}, {how})", x, y, u, v, walk_min
-    )
-
-
-_NOT_WALKABLE = {
-    "motorway",
-    "motorway_link",
-    "construction",
-    "proposed",
-    "raceway",
-    "bus_guideway",
-    "abandoned",
-    "platform",
-    "elevator",
-}
-
-
-def _read_walk_ways(
-    osm_path: Path,
-) -> tuple[FloatArray, FloatArray, IntArray, IntArray, FloatArray]:
-    """Every walkable OSM way split at every node, both directions, projected to UTM 48N.
-
-    Only a stand-in so that the benchmark runs before ``linli.network`` exists: no
-    simplification, no component filtering.
-    """
-    import osmium
-    from pyproj import Transformer
-
-    node_index: dict[int, int] = {}
-    lon: list[float] = []
-    lat: list[float] = []
-    a: list[int] = []
-    b: list[int] = []
-    processor = (
-        osmium.FileProcessor(str(osm_path))
-        .with_locations()
-        .with_filter(osmium.filter.KeyFilter("highway"))
-    )
-    for way in processor:
-        if not way.is_way():
-            continue
-        tags = way.tags
-        if tags.get("highway") in _NOT_WALKABLE or tags.get("area") == "yes":
-            continue
-        if tags.get("foot") == "no" or (
-            tags.get("access") in {"no", "private"}
-            and tags.get("foot") not in {"yes", "designated"}
-        ):
-            continue
-        ids = []
-        for node in way.nodes:
-            if node.ref not in node_index:
-                node_index[node.ref] = len(lon)
-                lon.append(node.lon)
-                lat.append(node.lat)
-            ids.append(node_index[node.ref])
-        a.extend(ids[:-1])
-        b.extend(ids[1:])
-    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True)
-    x, y = to_utm.transform(np.asarray(lon), np.asarray(lat))
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ua, vb = np.asarray(a, np.int64), np.asarray(b, np.int64)
-    length_m = np.hypot(x[vb] - x[ua], y[vb] - y[ua])
-    return (
+        "yuzhong",
+        f"Yuzhong walking network ({osm_path.name}, linli.network.walk_network_from_osm; "
+        "edge weights from its edge_length_m, not its slope- and stairs-aware edge_walk_min)",
         x,
         y,
-        np.concatenate((ua, vb)),
-        np.concatenate((vb, ua)),
-        np.concatenate((length_m, length_m)),
+        u,
+        v,
+        walk_min,
     )
 
 
@@ -748,7 +678,7 @@ def _skipped_pandana(
     message = (
         f"skipped: {net.n_nodes:,} nodes > --pandana-max-nodes {args.pandana_max_nodes:,}. "
         "Its contraction-hierarchy build grows about as n^1.5 on street grids (here: 13 s at "
-        "12.5k nodes, 80 s at 50k, 200 s at 100k), i.e. roughly 1.5-2 hours at 1M; "
+        "12.5k nodes, 80 s at 50k, 165-200 s at 100k), i.e. roughly 1.5-2 hours at 1M; "
         "pass --pandana-max-nodes 0 to run it anyway"
     )
     run = PeerRun(net.name, "pandana", status=status, message=message)
@@ -1105,8 +1035,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
         workdir = Path(tmp)
         for name in args.networks:
-            with _step(f"[{name}] building the network"):
-                net = make_network(name, osm_path=args.osm, seed=args.seed)
+            try:
+                with _step(f"[{name}] building the network"):
+                    net = make_network(name, osm_path=args.osm, seed=args.seed)
+            except ImportError as error:
+                print(f"  skipped: linli.network is not available ({error})", file=sys.stderr)
+                continue
             networks.append(net)
             print(f"  {net.n_nodes:,} nodes, {net.n_edges:,} directed edges", file=sys.stderr)
             rng = np.random.default_rng(args.seed)
