@@ -374,3 +374,29 @@ def test_local_metric_crs_no_finite_points() -> None:
 def test_local_metric_crs_projected_input() -> None:
     with pytest.raises(InputError, match="projected metres"):
         local_metric_crs([651000.0], [3270000.0])
+
+
+def test_geometries_to_wgs84_converts_every_vertex_and_keeps_the_index() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from linli.inputs.crs import geometries_to_wgs84
+
+    square = shapely.Polygon([(106.57, 29.55), (106.58, 29.55), (106.58, 29.56), (106.57, 29.55)])
+    layer = gpd.GeoSeries([shapely.Point(106.575, 29.552), square], index=["a", "b"])
+    out = geometries_to_wgs84(layer, crs="GCJ-02", source="amap.geojson")
+    assert out.index.tolist() == ["a", "b"]
+    assert out.crs.to_epsg() == 4326
+    coords = shapely.get_coordinates(layer.to_numpy())
+    lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+    np.testing.assert_allclose(shapely.get_coordinates(out.to_numpy()), np.column_stack([lon, lat]))
+    assert out.iloc[1].geom_type == "Polygon"
+
+
+def test_geometries_to_wgs84_names_the_layer_for_points_outside_china() -> None:
+    import shapely
+
+    from linli.inputs.crs import geometries_to_wgs84
+
+    with pytest.raises(CRSError, match=r"paris\.csv.*outside China"):
+        geometries_to_wgs84([shapely.Point(2.35, 48.85)], crs="GCJ02", source="paris.csv")

@@ -210,8 +210,9 @@ def minutes_within(
 ) -> WalkMatrix:
     """Walking minutes from each source node to every destination node within a cutoff.
 
-    Each source runs a Dijkstra search that stops at ``cutoff_min``: the work grows with the
-    nodes reached, not with the size of the graph.  Sources run in parallel threads.
+    Each source runs an exact shortest-path search (a bucket queue, see
+    :mod:`linli.access._kernel`) that stops at ``cutoff_min``: the work grows with the nodes
+    reached, not with the size of the graph.  Sources run in parallel threads.
 
     Parameters
     ----------
@@ -374,8 +375,10 @@ class Scratch:
         self.head = np.full(int(cutoff * self.inv_delta) + 2, -1, dtype=np.int64)
         self._grow_pool(2 * graph.n_edges + 16)
         bound = n if n_dest is None else max(n_dest, 1)
-        self.best = np.full(bound, np.inf)
-        self.dtouched = np.empty(bound, dtype=np.int32)
+        # Per-destination scratch only for the seeded kernel (node queries write nodes).
+        per_dest = 1 if n_dest is None else bound
+        self.best = np.full(per_dest, np.inf)
+        self.dtouched = np.empty(per_dest, dtype=np.int32)
         size = max(2 * bound, 1 << 18)
         self.out_dest = np.empty(size, dtype=np.int32)
         self.out_min = np.empty(size, dtype=np.float64)

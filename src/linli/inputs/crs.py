@@ -39,6 +39,8 @@ import logging
 import math
 import re
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pyproj
@@ -47,6 +49,7 @@ import pyproj.exceptions
 from linli._errors import CRSError, InputError, Problem
 
 __all__ = [
+    "geometries_to_wgs84",
     "CHINA_LAT_MAX",
     "CHINA_LAT_MIN",
     "CHINA_LON_MAX",
@@ -648,3 +651,47 @@ def local_metric_crs(lon: npt.ArrayLike, lat: npt.ArrayLike) -> pyproj.CRS:
         )
     zone = min(math.floor((lon_mid + 180.0) / 6.0) + 1, 60)
     return pyproj.CRS.from_epsg((32600 if lat_mid >= 0.0 else 32700) + zone)
+
+
+def geometries_to_wgs84(geometries: Any, *, crs: CRSLike | None, source: str = "layer") -> Any:
+    """Convert geometries (points, lines, polygons) declared in ``crs`` to a WGS-84 GeoSeries.
+
+    The bridge between layers whose coordinates are Amap/Tencent GCJ-02 or Baidu BD-09 (which
+    no file format can declare) and the rest of linli: every vertex goes through
+    :func:`to_wgs84`, with the same checks (coordinates outside China are an error naming the
+    feature).
+
+    Parameters
+    ----------
+    geometries : GeoSeries, GeoDataFrame or array of shapely geometries
+    crs : str, pyproj.CRS or OffsetCRS
+        What the coordinates really are (e.g. ``"GCJ02"``), whatever the layer says.
+    source : str
+        The file or layer, for messages.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Indexed like the input, CRS EPSG:4326.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> out = geometries_to_wgs84([shapely.Point(106.5700, 29.5500)], crs="GCJ02")
+    >>> round(out.iloc[0].x, 4), round(out.iloc[0].y, 4)
+    (106.5663, 29.5529)
+    """
+    import geopandas as gpd
+    import shapely
+
+    if isinstance(geometries, gpd.GeoDataFrame):
+        series = geometries.geometry
+    elif isinstance(geometries, gpd.GeoSeries):
+        series = geometries
+    else:
+        series = gpd.GeoSeries(list(geometries))
+    values = series.to_numpy()
+    coords = shapely.get_coordinates(values)
+    lon, lat = to_wgs84(coords[:, 0], coords[:, 1], crs=crs, source=source)
+    converted = shapely.set_coordinates(values.copy(), np.column_stack([lon, lat]))
+    return gpd.GeoSeries(converted, index=series.index, crs="EPSG:4326")
