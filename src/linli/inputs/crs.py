@@ -38,7 +38,6 @@ import enum
 import logging
 import math
 import re
-
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,6 @@ import pyproj.exceptions
 from linli._errors import CRSError, InputError, Problem
 
 __all__ = [
-    "geometries_to_wgs84",
     "CHINA_LAT_MAX",
     "CHINA_LAT_MIN",
     "CHINA_LON_MAX",
@@ -60,6 +58,7 @@ __all__ = [
     "bd09_to_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
+    "geometries_to_wgs84",
     "local_metric_crs",
     "parse_crs",
     "to_wgs84",

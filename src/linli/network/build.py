@@ -559,7 +559,10 @@ def _morton_order(x: F8, y: F8) -> I8:
 
     def cells(v: F8) -> NDArray[np.uint64]:
         span = max(float(v.max() - v.min()), 1e-9)
-        return np.minimum((v - v.min()) / span * 65535.0, 65535.0).astype(np.uint64)
+        scaled: NDArray[np.uint64] = np.minimum((v - v.min()) / span * 65535.0, 65535.0).astype(
+            np.uint64
+        )
+        return scaled
 
     def spread(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
         v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
