@@ -10,7 +10,7 @@ exactly; two points on the same link also get the direct walk between them.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -79,6 +79,19 @@ class Attachment:
     def n_points(self) -> int:
         """Number of points."""
         return int(self.link.shape[0])
+
+    def take(self, positions: NDArray[np.int64] | NDArray[np.bool_]) -> Attachment:
+        """The attachment of a subset of the points (by position or boolean mask)."""
+        idx = np.flatnonzero(positions) if np.asarray(positions).dtype == bool else positions
+        idx = np.asarray(idx, dtype=np.int64)
+        return Attachment(
+            labels=self.labels.take(idx),
+            **{
+                f.name: getattr(self, f.name)[idx]
+                for f in fields(self)
+                if f.name != "labels"
+            },
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """A table of the attachment, indexed by the points' labels."""
