@@ -36,6 +36,9 @@ def test_facilities_within_the_radius_chain_into_one_centre():
     centres = group_centres(x, y, within_m=120.0)
     assert centres.tolist() == [0, 0, 0, 1, 1]
     assert group_centres(x, y, within_m=50.0).tolist() == [0, 1, 2, 3, 3]
+    # Numbered in order of first appearance, whatever the input order.
+    order = np.array([3, 0, 4, 1, 2])
+    assert group_centres(x[order], y[order], within_m=120.0).tolist() == [0, 1, 0, 1, 1]
 
 
 def test_share_within_weights_by_population():

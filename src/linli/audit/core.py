@@ -131,8 +131,7 @@ def group_centres(
     _, labels = connected_components(adj, directed=False)
     # Renumber in order of first appearance so that results do not depend on scipy's order.
     _, first = np.unique(labels, return_index=True)
-    rank = np.empty(first.shape[0], dtype=np.int64)
-    rank[np.argsort(np.argsort(first))] = np.arange(first.shape[0])
+    rank = np.argsort(np.argsort(first)).astype(np.int64)
     out: NDArray[np.int64] = rank[labels]
     return out
 
