@@ -312,7 +312,11 @@ def _streets(
         by="street",
         aggfunc={"households": "sum", "population": "sum", "name": "count", "district": "first"},
     ).rename(columns={"name": "communities"})
-    grouped["population_served"] = street["population_served"]
+    served = street["population_served"]
+    low, high = served if isinstance(served, tuple | list) else (served, served)
+    grouped["population_served"] = float(high)
+    grouped["population_served_min"] = float(low)
+    grouped["population_over_served"] = grouped["population"] / float(high)
     circle = street["walk_min"]
     for f in street["facilities"]:
         fid = f["id"]
