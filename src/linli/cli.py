@@ -129,18 +129,35 @@ StdOpt = Annotated[str, typer.Option("--standard", help="Standards profile name 
 
 
 @app.command()
-def standards(name: Annotated[str | None, typer.Argument(help="Profile to show.")] = None) -> None:
-    """List the standards profiles, or show one."""
-    from linli.standards import available_profiles, load_profile
+def standards(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="Profile to show: a shipped name (chongqing-2019) or a .toml file."),
+    ] = None,
+    raw: Annotated[bool, typer.Option("--raw", help="Print the profile file as it is.")] = False,
+) -> None:
+    """List the standards profiles, or show one (tiers, facilities, numbers)."""
+    from rich.text import Text
 
-    with _errors():
+    from linli.standards import DEFAULT_PROFILE, available_profiles, load_profile
+    from linli.standards.render import profile_view, profiles_table
+
+    try:
         if name is None:
-            for item in available_profiles():
-                prof = load_profile(item)
-                console.print(f"{item}\t{prof.title}")
+            shipped = [load_profile(item) for item in available_profiles()]
+            console.print(profiles_table(shipped, default=DEFAULT_PROFILE))
+            console.print("Show one: linli standards NAME|FILE [--raw]", markup=False)
             return
         prof = load_profile(name)
-        console.print(prof.path.read_text(encoding="utf-8"))
+    except LinliError as exc:
+        # Printed as plain text: profile keys such as [[tiers]] must not be read as markup.
+        err_console.print(Text.assemble(("error:", "bold red"), " ", str(exc)))
+        raise typer.Exit(code=2) from None
+    if raw:
+        text = prof.path.read_text(encoding="utf-8")
+        console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+        return
+    console.print(profile_view(prof))
 
 
 @app.command()
