@@ -542,6 +542,12 @@ _POPULATION_KEYS = (
     "min_home_footprint_m2",
     "floor_area_m2_per_person",
     "metres_per_level",
+    # Tuning of linli.population's estimate (read by EstimateDefaults.from_profile).
+    "min_buildings",
+    "street_spacing_m",
+    "cell_m",
+    "min_mapped_cover",
+    "min_mapped_share",
     *_DOC,
 )
 
