@@ -24,10 +24,20 @@ def test_usable_rooms_exclude_basements_and_high_floors_without_lift():
     floor = pd.Series([1, 3, 4, 4, -1, None, 2])
     lift = pd.Series([False, False, False, True, True, None, None])
     basement = pd.Series([False, False, False, False, False, None, True])
-    ok = usable_mask(floor, lift, basement, max_floor_without_lift=3, basement_usable=False)
+    ok, assumed = usable_mask(
+        floor, lift, basement, max_floor_without_lift=3, basement_usable=False
+    )
     assert ok.tolist() == [True, True, False, True, False, True, False]
-    ok_b = usable_mask(floor, lift, basement, max_floor_without_lift=3, basement_usable=True)
+    assert assumed.tolist() == [False, False, False, False, False, True, False]
+    ok_b, _ = usable_mask(floor, lift, basement, max_floor_without_lift=3, basement_usable=True)
     assert ok_b.tolist() == [True, True, False, True, True, True, True]
+    # A high floor whose lift is not known counts, by assumption.
+    ok_u, assumed_u = usable_mask(
+        pd.Series([5]), pd.Series([None]), pd.Series([False]),
+        max_floor_without_lift=1, basement_usable=False,
+    )  # fmt: skip
+    assert ok_u.tolist() == [True]
+    assert assumed_u.tolist() == [True]
 
 
 def test_facilities_within_the_radius_chain_into_one_centre():
@@ -177,3 +187,36 @@ def test_yuzhong_end_to_end_totals():
         minutes = r.demand[f"walk_min_{t}"].dropna()
         assert (minutes >= 0).all()
         assert (minutes <= 20).all()
+
+
+def test_a_street_centre_facility_serves_the_community_type_it_replaces(tmp_path):
+    # chongqing-2019: a street centre's 卫生服务中心 also counts as the 卫生服务站.
+    assert "health_station" in PROFILE.facility("health_centre").replaces
+    xy = {i + 1: (100.0 * i, 0.0) for i in range(11)}
+    path = write_osm(tmp_path / "t.osm", nodes_at(xy), [(1, list(xy), {"highway": "footway"})])
+    net = walk_network_from_osm(path)
+    x0, y0 = ORIGIN_M
+    homes = gpd.GeoDataFrame(
+        {"households": [100.0], "population": [245.0]},
+        geometry=[shapely.Point(x0 + 100, y0 + 10)],
+        crs="EPSG:32648",
+    )
+    communities = gpd.GeoDataFrame(
+        {"name": ["Only"], "street": ["S"], "district": ["D"]},
+        geometry=[shapely.box(x0 - 50, y0 - 100, x0 + 1050, y0 + 100)],
+        crs="EPSG:32648",
+    )
+    facilities = gpd.GeoDataFrame(
+        {"facility_id": ["health_centre"], "floor_area_m2": [500.0], "floor": [1]},
+        geometry=[shapely.Point(x0 + 500, y0 - 10)],
+        crs="EPSG:32648",
+    )
+    r = run_audit(
+        net, demand=homes, communities=communities, facilities=facilities, profile=PROFILE
+    )
+    c = r.communities.set_index("name")
+    assert c.loc["Only", "status_health_station"] == "met"
+    assert c.loc["Only", "has_health_station"]
+    assert r.demand.loc[0, "walk_min_health_station"] == pytest.approx(420.0 / SPEED, abs=1e-3)
+    # The community's own floor area does not include the street centre's rooms.
+    assert c.loc["Only", "usable_m2"] == 0.0

@@ -7,7 +7,7 @@ together.  Walking minutes come from :mod:`linli.access`; nothing here walks the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,7 @@ def facility_minutes(
     *,
     types: Sequence[str],
     cutoff_min: float,
+    also_serves: Mapping[str, Sequence[str]] | None = None,
 ) -> pd.DataFrame:
     """Walking minutes from every demand point to the nearest facility of each type.
 
@@ -51,6 +52,10 @@ def facility_minutes(
         Type ids to report (one column each, even when no facility has that type).
     cutoff_min : float
         Minutes beyond which "none within reach" is reported (NaN), e.g. the largest circle.
+    also_serves : mapping, optional
+        Type id -> other type ids whose facilities also count for it (a street centre's
+        health centre serving as the community's health station, where the profile says a
+        tier replaces the lower one's facilities).
 
     Returns
     -------
@@ -58,9 +63,10 @@ def facility_minutes(
         Indexed like the demand points, columns ``walk_min_<type>``.
     """
     kinds = np.asarray(facility_type, dtype=object)
+    extra = also_serves or {}
     columns: dict[str, NDArray[np.float64]] = {}
     for t in types:
-        mask = kinds == t
+        mask = np.isin(kinds, [t, *extra.get(t, ())])
         if not mask.any():
             columns[f"walk_min_{t}"] = np.full(demand.n_points, np.nan)
             continue
@@ -93,21 +99,30 @@ def usable_mask(
     *,
     max_floor_without_lift: int,
     basement_usable: bool,
-) -> NDArray[np.bool_]:
-    """Which facility rooms count as usable under the profile's rules.
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which facility rooms count as usable under the profile's rules, and which by assumption.
 
-    A room in a basement does not count unless ``basement_usable``; a room above
-    ``max_floor_without_lift`` counts only with a lift.  Unknown floor or lift: the room
-    counts (the audit reports how many rows rested on such assumptions).
+    Floors are numbered as in China: 1 is the ground floor (首层), -1 the first basement.  A
+    room in a basement does not count unless ``basement_usable``; a room above
+    ``max_floor_without_lift`` counts only with a lift.  Where the table does not say (no
+    floor, or a high floor with the lift unknown) the room counts, and the second array marks
+    it, so the audit can say how much of the usable area rests on that assumption.
+
+    Returns
+    -------
+    usable, assumed : arrays of bool
     """
     fl = pd.to_numeric(floor, errors="coerce").to_numpy(dtype=np.float64)
+    lift_known = lift.notna().to_numpy(dtype=bool)
     has_lift = lift.astype("boolean").fillna(False).to_numpy(dtype=bool)
     in_basement = basement.astype("boolean").fillna(False).to_numpy(dtype=bool) | (fl < 0)
-    too_high = np.where(np.isnan(fl), False, fl > max_floor_without_lift) & ~has_lift
+    high = np.where(np.isnan(fl), False, fl > max_floor_without_lift)
+    too_high = high & lift_known & ~has_lift
     ok = ~too_high
     if not basement_usable:
         ok &= ~in_basement
-    return np.asarray(ok, dtype=bool)
+    assumed = ok & (np.isnan(fl) & ~in_basement | (high & ~lift_known))
+    return np.asarray(ok, dtype=bool), np.asarray(assumed, dtype=bool)
 
 
 def group_centres(

@@ -100,8 +100,6 @@ def run_audit(
     community_tier: str = "community_home",
     street_tier: str = "street_centre",
     centre_radius_m: float = 150.0,
-    max_floor_without_lift: int = 3,
-    basement_usable: bool = False,
     progress: ProgressCallback | None = None,
 ) -> AuditResult:
     """Audit built-up areas against the standard: minutes, areas, coverage, recommendations.
@@ -122,8 +120,6 @@ def run_audit(
         Tier ids of the profile for the community and street levels.
     centre_radius_m : float
         Facilities of a tier closer than this are one centre.
-    max_floor_without_lift, basement_usable
-        Usable-area rules (see :func:`linli.audit.core.usable_mask`).
     progress : callable, optional
 
     Returns
@@ -139,6 +135,13 @@ def run_audit(
     type_tier = {f["id"]: t["id"] for t in tiers.values() for f in t["facilities"]}
     type_name = {f["id"]: f["name"] for t in tiers.values() for f in t["facilities"]}
     largest = max(t["walk_min"] for t in tiers.values())
+    also_serves: dict[str, list[str]] = {}
+    for t in profile.tiers:
+        if t.replaces_lower:
+            for f in t.facilities:
+                for lower in f.replaces:
+                    also_serves.setdefault(lower, []).append(f.id)
+    rules = profile.usable
     per_100 = _number(profile, "built_area", "service_floor_area_m2_per_100_households")
     target = _number(profile, "coverage", "target_share")
     notes: list[str] = []
@@ -160,6 +163,7 @@ def run_audit(
         facilities["facility_id"].to_numpy(),
         types=type_ids,
         cutoff_min=largest,
+        also_serves=also_serves,
     )
     for col in minutes:
         demand[col] = minutes[col].to_numpy()
@@ -176,13 +180,21 @@ def run_audit(
     facilities["community"] = assign_zones(facilities, communities, key="name")
     facilities["tier"] = facilities["facility_id"].map(type_tier)
     facilities["facility_name"] = facilities["facility_id"].map(type_name)
-    facilities["usable"] = usable_mask(
+    usable, assumed = usable_mask(
         facilities["floor"],
         facilities["lift"],
         facilities["basement"],
-        max_floor_without_lift=max_floor_without_lift,
-        basement_usable=basement_usable,
+        max_floor_without_lift=rules.max_floor_without_lift if rules else 10**6,
+        basement_usable=rules.basement_usable if rules else True,
     )
+    facilities["usable"] = usable
+    facilities["usable_assumed"] = assumed
+    if assumed.any():
+        assumed_m2 = float(facilities.loc[assumed, "floor_area_m2"].sum())
+        notes.append(
+            f"{int(assumed.sum())} facility rows do not say their floor or lift; their "
+            f"{assumed_m2:,.0f} m² are counted as usable."
+        )
     report(progress, 2, steps)
 
     # 3. Communities: floor area balance and each community-tier facility.
@@ -206,7 +218,8 @@ def run_audit(
             demand[f"walk_min_{fid}"], demand["population"], demand["community"], cutoff_min=circle
         )
         table[f"share_{fid}"] = table["name"].map(share)
-        present = ctier[ctier["facility_id"] == fid].groupby("community").size()
+        serving = facilities[facilities["facility_id"].isin([fid, *also_serves.get(fid, [])])]
+        present = serving.groupby("community").size()
         table[f"has_{fid}"] = table["name"].map(present).fillna(0).astype(int) > 0
         s = table[f"share_{fid}"]
         table[f"status_{fid}"] = np.select(
