@@ -8,11 +8,11 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from tests.conftest import require_shared
 from typer.testing import CliRunner
 
 from linli.cli import app
 from linli.inputs.crs import wgs84_to_gcj02
-from tests.conftest import require_shared
 
 runner = CliRunner()
 CENSUS_YUZHONG = 588_717
