@@ -364,9 +364,7 @@ def render_map(spec: MapSpec, *, lang: Lang = "zh", map_id: str = "map") -> str:
     for i, (layer, gdf) in enumerate(zip(spec.layers, frames, strict=True)):
         body, legend = _draw_layer(layer, gdf, frame, spec, lang, occupied)
         gid = layer_id(map_id, i)
-        groups.append(
-            f'<g id="{esc(gid)}" class="layer" data-name="{esc(_layer_name(layer))}">{body}</g>'
-        )
+        groups.append(f'<g id="{esc(gid)}" class="layer" data-name="{esc(layer.name)}">{body}</g>')
         if legend is not None and spec.legend:
             legends.append(legend)
 
@@ -418,10 +416,6 @@ def render_map(spec: MapSpec, *, lang: Lang = "zh", map_id: str = "map") -> str:
         "</svg>",
     ]
     return "".join(parts)
-
-
-def _layer_name(layer: Layer) -> str:
-    return layer.name
 
 
 def _check_spec(spec: MapSpec) -> None:
