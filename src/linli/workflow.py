@@ -112,7 +112,12 @@ def run_audit_workflow(
     from linli.access.isochrones import isochrones
     from linli.audit import run_audit
     from linli.audit.outputs import write_audit
-    from linli.audit.prepare import demand_from_osm, derive_zones, facilities_from_osm
+    from linli.audit.prepare import (
+        colocation_places,
+        demand_from_osm,
+        derive_zones,
+        facilities_from_osm,
+    )
     from linli.inputs.communities import read_communities
     from linli.inputs.facilities import read_facilities
     from linli.network import walk_network_from_osm
@@ -200,8 +205,14 @@ def run_audit_workflow(
         warnings.append("没有找到任何标准所列设施。 No facility of the standard's types was found.")
     report(progress, 4, steps)
 
+    places = colocation_places(request.osm, profile, area=area)
     result = run_audit(
-        network, demand=demand, communities=communities, facilities=facilities, profile=profile
+        network,
+        demand=demand,
+        communities=communities,
+        facilities=facilities,
+        profile=profile,
+        places=places,
     )
     report(progress, 5, steps)
 

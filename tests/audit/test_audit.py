@@ -220,3 +220,42 @@ def test_a_street_centre_facility_serves_the_community_type_it_replaces(tmp_path
     assert r.demand.loc[0, "walk_min_health_station"] == pytest.approx(420.0 / SPEED, abs=1e-3)
     # The community's own floor area does not include the street centre's rooms.
     assert c.loc["Only", "usable_m2"] == 0.0
+
+
+def test_colocation_lists_the_categories_within_a_short_walk_of_each_centre(tmp_path):
+    rule = PROFILE.colocation
+    assert rule is not None
+    xy = {i + 1: (100.0 * i, 0.0) for i in range(21)}
+    path = write_osm(tmp_path / "t.osm", nodes_at(xy), [(1, list(xy), {"highway": "footway"})])
+    net = walk_network_from_osm(path)
+    x0, y0 = ORIGIN_M
+    homes = gpd.GeoDataFrame(
+        {"households": [100.0], "population": [245.0]},
+        geometry=[shapely.Point(x0 + 500, y0 + 10)],
+        crs="EPSG:32648",
+    )
+    communities = gpd.GeoDataFrame(
+        {"name": ["Only"], "street": ["S"], "district": ["D"]},
+        geometry=[shapely.box(x0 - 50, y0 - 100, x0 + 2050, y0 + 100)],
+        crs="EPSG:32648",
+    )
+    facilities = gpd.GeoDataFrame(
+        {"facility_id": ["health_station"], "floor_area_m2": [300.0], "floor": [1]},
+        geometry=[shapely.Point(x0 + 500, y0)],
+        crs="EPSG:32648",
+    )
+    places = gpd.GeoDataFrame(
+        {"category": ["education", "transport"]},
+        # A school 100 m along the street; a bus stop 1,000 m away (beyond the short walk).
+        geometry=[shapely.Point(x0 + 600, y0), shapely.Point(x0 + 1500, y0)],
+        crs="EPSG:32648",
+    )
+    r = run_audit(
+        net, demand=homes, communities=communities, facilities=facilities, profile=PROFILE,
+        places=places,
+    )  # fmt: skip
+    centre = r.centres.iloc[0]
+    assert centre["walk_min_education"] == pytest.approx(100.0 / SPEED, abs=0.05)
+    assert np.isnan(centre["walk_min_transport"])
+    assert centre["colocated"] == "教育"
+    assert centre["colocated_count"] == 1

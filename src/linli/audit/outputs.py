@@ -77,6 +77,13 @@ HEADERS_ZH: dict[str, str] = {
     "missing_types": "缺少设施",
     "meets_standard": "达到标准",
     "method": "人口分配方法",
+    "coverage_share": "社区覆盖率",
+    "colocated": "相邻设施",
+    "colocated_count": "相邻类别数",
+    "walk_min_education": "至教育设施（分钟）",
+    "walk_min_transport": "至交通站点（分钟）",
+    "walk_min_commerce": "至商业（分钟）",
+    "walk_min_recreation": "至游憩（分钟）",
     "source_index": "来源序号",
 }
 
@@ -363,10 +370,19 @@ def _sections(
             ),
         )
     street_table = Table(data=_plain(result.streets), caption="街道", headers=headers)
+    centre_blocks: list[Any] = [street_table]
+    if len(result.centres):
+        centre_blocks.append(
+            Table(
+                data=_plain(result.centres),
+                caption="中心与相邻布局（教育、交通、商业、游憩）",
+                headers=headers,
+            )
+        )
     return [
         Section(title="覆盖与达标", blocks=blocks_cov),
         Section(title="面积缺口", blocks=deficit_blocks),
         Section(title="步行范围", blocks=iso_blocks or [Text(text="没有可绘制的设施。")]),
         Section(title="补短板建议", blocks=rec_blocks),
-        Section(title="街道", blocks=[street_table]),
+        Section(title="街道与中心", blocks=centre_blocks),
     ]

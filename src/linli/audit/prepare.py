@@ -24,7 +24,13 @@ from linli._errors import InputError
 from linli.inputs.osm import read_osm_features
 from linli.standards import Profile
 
-__all__ = ["demand_from_osm", "derive_zones", "facilities_from_osm", "weighted_kmeans"]
+__all__ = [
+    "colocation_places",
+    "demand_from_osm",
+    "derive_zones",
+    "facilities_from_osm",
+    "weighted_kmeans",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,35 @@ def facilities_from_osm(osm: str | Path, profile: Profile, *, area: Any = None) 
     import geopandas as gpd
 
     return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+
+
+def colocation_places(osm: str | Path, profile: Profile, *, area: Any = None) -> Any:
+    """Places of the profile's co-location categories (education, transport, …) from OSM.
+
+    Returns points (WGS-84) with ``category`` (the category id); a place matching several
+    categories appears once per category.  None if the profile has no co-location rule.
+    """
+    import geopandas as gpd
+
+    rule = profile.colocation
+    if rule is None:
+        return None
+    keys = sorted({k for cat in rule.categories for k, _ in cat.osm})
+    feats = read_osm_features(osm, keys=tuple(keys), columns=("name",))
+    if area is not None:
+        feats = feats[feats.geometry.representative_point().within(area)]
+    frames = []
+    for cat in rule.categories:
+        mask = [
+            cat.matches_osm({k: row[k] for k in keys if isinstance(row[k], str)})
+            for _, row in feats[keys].iterrows()
+        ]
+        part = feats.loc[mask, ["osm_type", "osm_id", "name", "geometry"]].copy()
+        part["category"] = cat.id
+        frames.append(part)
+    places = pd.concat(frames, ignore_index=True) if frames else feats.iloc[:0]
+    places = gpd.GeoDataFrame(places, geometry="geometry", crs="EPSG:4326")
+    return places.set_geometry(places.geometry.representative_point())
 
 
 def _empty_facilities() -> Any:

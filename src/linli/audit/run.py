@@ -100,6 +100,7 @@ def run_audit(
     community_tier: str = "community_home",
     street_tier: str = "street_centre",
     centre_radius_m: float = 150.0,
+    places: Any = None,
     progress: ProgressCallback | None = None,
 ) -> AuditResult:
     """Audit built-up areas against the standard: minutes, areas, coverage, recommendations.
@@ -120,6 +121,11 @@ def run_audit(
         Tier ids of the profile for the community and street levels.
     centre_radius_m : float
         Facilities of a tier closer than this are one centre.
+    places : GeoDataFrame, optional
+        Places for the co-location check (相邻布局), with a ``category`` column holding the
+        profile's co-location category ids (education, transport, commerce, recreation).
+        Each centre then gets ``walk_min_<category>`` (minutes to the nearest, NaN beyond the
+        profile's co-location walk) and ``colocated`` (the categories within it).
     progress : callable, optional
 
     Returns
@@ -234,6 +240,8 @@ def run_audit(
     centres = _centres(facilities, tiers, centre_radius_m=centre_radius_m)
     facilities["centre"] = centres["per_facility"]
     centre_table = centres["table"]
+    if places is not None and profile.colocation is not None and len(centre_table):
+        centre_table = _colocation(network, centre_table, places, profile.colocation)
     report(progress, 4, steps)
 
     # 5. Streets.
@@ -318,13 +326,52 @@ def _centres(
     return {"per_facility": per_facility, "table": pd.DataFrame(rows)}
 
 
+def _colocation(
+    network: WalkNetwork, centres: pd.DataFrame, places: Any, rule: Any
+) -> pd.DataFrame:
+    """Minutes from each centre to the nearest place of each co-location category."""
+    import geopandas as gpd
+
+    from linli.access import nearest_destination
+
+    points = gpd.GeoDataFrame(
+        centres, geometry=gpd.points_from_xy(centres["lon"], centres["lat"]), crs="EPSG:4326"
+    )
+    att = attach_points(network, points, source="centres")
+    out = centres.copy()
+    near: list[list[str]] = [[] for _ in range(len(out))]
+    for cat in rule.categories:
+        subset = places[places["category"] == cat.id]
+        column = f"walk_min_{cat.id}"
+        if len(subset) == 0:
+            out[column] = np.nan
+            continue
+        found = nearest_destination(
+            network, att, attach_points(network, subset, source=f"{cat.id} places"),
+            cutoff_min=float(rule.walk_min),
+        )  # fmt: skip
+        out[column] = found["walk_min"].to_numpy()
+        for i, m in enumerate(out[column].to_numpy()):
+            if np.isfinite(m):
+                near[i].append(cat.name)
+    out["colocated"] = ["、".join(n) for n in near]
+    out["colocated_count"] = [len(n) for n in near]
+    return out
+
+
 def _streets(
     table: Any, demand: Any, street: dict[str, Any], centres: pd.DataFrame, *, street_tier: str
 ) -> Any:
     grouped = table.dissolve(
         by="street",
-        aggfunc={"households": "sum", "population": "sum", "name": "count", "district": "first"},
-    ).rename(columns={"name": "communities"})
+        aggfunc={
+            "households": "sum",
+            "population": "sum",
+            "name": "count",
+            "district": "first",
+            "covered": "mean",
+        },
+    ).rename(columns={"name": "communities", "covered": "coverage_share"})
     served = street["population_served"]
     low, high = served if isinstance(served, tuple | list) else (served, served)
     grouped["population_served"] = float(high)
