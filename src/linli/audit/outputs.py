@@ -98,6 +98,15 @@ def _headers(profile: Profile) -> dict[str, str]:
     return headers
 
 
+def _shown(frame: Any) -> pd.DataFrame:
+    """A table for the HTML report: yes/no in words."""
+    out = _plain(frame)
+    for col in out.columns:
+        if out[col].dtype == bool:
+            out[col] = np.where(out[col], "是", "否")
+    return out
+
+
 def _plain(frame: Any) -> pd.DataFrame:
     """A table without geometry, with pandas' missing markers (NA, NaT) as empty cells."""
     out = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
@@ -288,7 +297,7 @@ def _sections(
             ],
         ),
         Table(
-            data=_plain(com)[
+            data=_shown(com)[
                 [
                     "name",
                     "street",
@@ -369,12 +378,12 @@ def _sections(
                 ],
             ),
         )
-    street_table = Table(data=_plain(result.streets), caption="街道", headers=headers)
+    street_table = Table(data=_shown(result.streets), caption="街道", headers=headers)
     centre_blocks: list[Any] = [street_table]
     if len(result.centres):
         centre_blocks.append(
             Table(
-                data=_plain(result.centres),
+                data=_shown(result.centres),
                 caption="中心与相邻布局（教育、交通、商业、游憩）",
                 headers=headers,
             )
