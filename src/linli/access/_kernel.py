@@ -33,47 +33,58 @@ from numba import njit
 _INF = np.inf
 
 
+_U1 = np.uint64(1)
+
+
 @njit(cache=True, nogil=True)
 def _bucket_search(  # type: ignore[no-untyped-def]
     indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top
 ):
     """Run one bucket search to completion from the entries already queued.
 
-    Returns the number of touched nodes, or -1 if the entry pool ran out (the caller
-    cleans up and retries with a larger pool).
+    Index arrays are unsigned (``indptr`` uint64, ``adj``/``touched``/``enode`` uint32) and
+    so are the counters: numba then skips the negative-index wraparound test on every
+    access, which measured ~25 % faster on Yuzhong.  Returns ``(touched count, ok)``;
+    ``ok`` is False if the entry pool ran out (the caller cleans up and retries).
     """
-    cap = enode.shape[0]
-    b = 0
+    cap = np.uint64(enode.shape[0])
+    b = np.uint64(0)
     while b <= top:
         e = head[b]
         if e < 0:
-            b += 1
+            b += _U1
             continue
-        head[b] = nxt[e]
-        u = enode[e]
+        ue = np.uint64(e)
+        head[b] = nxt[ue]
+        u = enode[ue]
         du = dist[u]
-        if int(du * inv_delta) != b:
+        if np.uint64(du * inv_delta) != b:
             continue  # stale: u improved into a lower bucket and was expanded there
-        for j in range(indptr[u], indptr[u + 1]):
+        j = indptr[u]
+        hi = indptr[u + np.uint32(1)]
+        while j < hi:
             v = adj[j]
             nd = du + weight[j]
+            j += _U1
             if nd <= cutoff and nd < dist[v]:
                 if dist[v] == _INF:
                     touched[nt] = v
-                    nt += 1
+                    nt += _U1
                 dist[v] = nd
                 if ne == cap:
-                    for k in range(b, top + 1):
+                    k = b
+                    while k <= top:
                         head[k] = -1
-                    return -nt - 1
-                bb = int(nd * inv_delta)
+                        k += _U1
+                    return nt, False
+                bb = np.uint64(nd * inv_delta)
                 enode[ne] = v
                 nxt[ne] = head[bb]
-                head[bb] = ne
-                ne += 1
+                head[bb] = np.int64(ne)
+                ne += _U1
                 if bb > top:
                     top = bb
-    return nt
+    return nt, True
 
 
 @njit(cache=True, nogil=True)
@@ -124,29 +135,29 @@ def within_block(  # type: ignore[no-untyped-def]
     for s in range(lo, hi):
         if out_dest.shape[0] - n_out < n_dest:
             return s, n_out, 0
-        nt = 0
-        ne = 0
-        top = 0
+        nt = np.uint64(0)
+        ne = np.uint64(0)
+        top = np.uint64(0)
         for j in range(seed_ptr[s], seed_ptr[s + 1]):
             node = seed_node[j]
             c = seed_cost[j]
             if c <= cutoff and c < dist[node]:
                 if dist[node] == _INF:
                     touched[nt] = node
-                    nt += 1
+                    nt += _U1
                 dist[node] = c
-                bb = int(c * inv_delta)
+                bb = np.uint64(c * inv_delta)
                 enode[ne] = node
                 nxt[ne] = head[bb]
-                head[bb] = ne
-                ne += 1
+                head[bb] = np.int64(ne)
+                ne += _U1
                 if bb > top:
                     top = bb
-        nt = _bucket_search(
+        nt, ok = _bucket_search(
             indptr, adj, weight, cutoff, inv_delta, dist, touched, nt, head, nxt, enode, ne, top
         )
-        if nt < 0:
-            for k in range(-nt - 1):
+        if not ok:
+            for k in range(nt):
                 dist[touched[k]] = _INF
             return s, n_out, 1
         ndt = 0
@@ -195,17 +206,18 @@ def within_block_nodes(  # type: ignore[no-untyped-def]
     for s in range(lo, hi):
         if out_dest.shape[0] - n_out < n:
             return s, n_out, 0
-        src = sources[s]
+        src = np.uint32(sources[s])
         touched[0] = src
         dist[src] = 0.0
         enode[0] = src
         nxt[0] = head[0]
         head[0] = 0
-        nt = _bucket_search(
-            indptr, adj, weight, cutoff, inv_delta, dist, touched, 1, head, nxt, enode, 1, 0
-        )
-        if nt < 0:
-            for k in range(-nt - 1):
+        nt, ok = _bucket_search(
+            indptr, adj, weight, cutoff, inv_delta, dist, touched, _U1, head, nxt, enode, _U1,
+            np.uint64(0),
+        )  # fmt: skip
+        if not ok:
+            for k in range(nt):
                 dist[touched[k]] = _INF
             return s, n_out, 1
         for k in range(nt):

@@ -161,19 +161,17 @@ def run_blocks(
 ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
     """Run ``kernel(lo, hi, scratch)`` over blocks of sources in threads; stitch the CSR.
 
-    ``scratch()`` makes one thread's working arrays; each thread makes them once and the
-    kernel leaves them clean, so a block costs only what its searches reach.
+    ``scratch()`` returns the calling thread's working arrays (see :meth:`Scratch.cached`):
+    kernels leave them clean, so a block costs only what its searches reach.
     """
-    local = threading.local()
 
     def work(lo: int, hi: int) -> BlockResult:
-        if not hasattr(local, "scratch"):
-            local.scratch = scratch()
-        return kernel(lo, hi, local.scratch)
+        return kernel(lo, hi, scratch())
 
     n_threads = default_threads() if threads is None else max(1, int(threads))
-    # Several blocks per thread balance uneven searches; blocks small enough to report progress.
-    n_blocks = max(1, min(n_sources, n_threads * 8, max(1, n_sources // 16)))
+    # A few blocks per thread balance uneven searches and let progress move; not many more,
+    # since each block costs a kernel call (~30 µs of argument checking).
+    n_blocks = max(1, min(n_sources, n_threads * 8, max(n_threads, n_sources // 128)))
     bounds = np.linspace(0, n_sources, n_blocks + 1).astype(np.int64)
     spans = [(int(a), int(b)) for a, b in itertools.pairwise(bounds) if b > a]
     results: list[BlockResult] = []
@@ -183,11 +181,11 @@ def run_blocks(
             results.append(work(lo, hi))
             report(progress, hi, n_sources)
     else:
-        with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            futures = [pool.submit(work, lo, hi) for lo, hi in spans]
-            for (_, hi), fut in zip(spans, futures, strict=True):
-                results.append(fut.result())
-                report(progress, hi, n_sources)
+        pool = _executor(n_threads)
+        futures = [pool.submit(work, lo, hi) for lo, hi in spans]
+        for (_, hi), fut in zip(spans, futures, strict=True):
+            results.append(fut.result())
+            report(progress, hi, n_sources)
     indptr = np.zeros(n_sources + 1, dtype=np.int64)
     if results:
         np.cumsum(np.concatenate([r[0] for r in results]), out=indptr[1:])
@@ -252,7 +250,7 @@ def minutes_within(
             return tmp.run_nodes(graph, src, cutoff, lo, hi)
 
         def scratch() -> Scratch:
-            return Scratch(graph, n_dest=None, cutoff=cutoff)
+            return Scratch.cached(graph, n_dest=None, cutoff=cutoff)
 
     else:
         dst = _node_indices(destinations, graph.n_nodes, "destinations")
@@ -266,7 +264,7 @@ def minutes_within(
             return tmp.run_seeded(graph, seeds, targets, no_direct, cutoff, lo, hi)
 
         def scratch() -> Scratch:
-            return Scratch(graph, n_dest=n_dest, cutoff=cutoff)
+            return Scratch.cached(graph, n_dest=n_dest, cutoff=cutoff)
 
     indptr, indices, minutes = run_blocks(
         kernel, int(src.shape[0]), scratch=scratch, threads=threads, progress=progress
@@ -357,6 +355,21 @@ class Direct:
         )
 
 
+_EXECUTORS: dict[int, ThreadPoolExecutor] = {}
+_EXECUTORS_LOCK = threading.Lock()
+_LOCAL = threading.local()
+
+
+def _executor(n_threads: int) -> ThreadPoolExecutor:
+    """A long-lived pool of ``n_threads`` workers (their scratch arrays survive between calls)."""
+    with _EXECUTORS_LOCK:
+        pool = _EXECUTORS.get(n_threads)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="linli-search")
+            _EXECUTORS[n_threads] = pool
+        return pool
+
+
 class Scratch:
     """One thread's working arrays for the search kernels, allocated once and kept clean.
 
@@ -369,7 +382,7 @@ class Scratch:
     def __init__(self, graph: Graph, *, n_dest: int | None, cutoff: float) -> None:
         n = graph.n_nodes
         self.dist = np.full(n, np.inf)
-        self.touched = np.empty(n, dtype=np.int32)
+        self.touched = np.empty(n, dtype=np.uint32)
         delta = max(graph.bucket_width_min, cutoff / _MAX_BUCKETS, 1e-9)
         self.inv_delta = 1.0 / delta
         self.head = np.full(int(cutoff * self.inv_delta) + 2, -1, dtype=np.int64)
@@ -380,12 +393,28 @@ class Scratch:
         self.best = np.full(per_dest, np.inf)
         self.dtouched = np.empty(per_dest, dtype=np.int32)
         size = max(2 * bound, 1 << 18)
-        self.out_dest = np.empty(size, dtype=np.int32)
+        self.out_dest = np.empty(size, dtype=np.uint32)
         self.out_min = np.empty(size, dtype=np.float64)
+
+    @classmethod
+    def cached(cls, graph: Graph, *, n_dest: int | None, cutoff: float) -> Scratch:
+        """This thread's scratch for searches of this shape, made once and then reused.
+
+        Scratch arrays depend only on sizes (nodes, edges, destinations, buckets), never on
+        which graph they served, and every kernel leaves them clean; one set per thread is
+        kept (the last shape used), so repeated queries skip allocation and page faults.
+        """
+        key = (graph.n_nodes, graph.n_edges, n_dest, float(cutoff), graph.bucket_width_min)
+        held = getattr(_LOCAL, "scratch", None)
+        if held is None or held[0] != key:
+            held = (key, cls(graph, n_dest=n_dest, cutoff=cutoff))
+            _LOCAL.scratch = held
+        scratch: Scratch = held[1]
+        return scratch
 
     def _grow_pool(self, size: int) -> None:
         self.nxt = np.empty(size, dtype=np.int64)
-        self.enode = np.empty(size, dtype=np.int32)
+        self.enode = np.empty(size, dtype=np.uint32)
 
     def run(
         self,
@@ -400,7 +429,7 @@ class Scratch:
         s = lo
         while s < hi:
             s_next, n_out, status = call(s, hi, counts[s - lo :])
-            dests.append(self.out_dest[:n_out].copy())
+            dests.append(self.out_dest[:n_out].view(np.int32).copy())
             mins.append(self.out_min[:n_out].copy())
             if status == 1:
                 self._grow_pool(2 * self.enode.shape[0])
@@ -413,7 +442,7 @@ class Scratch:
         """Run the node kernel (every node a destination) on sources ``lo..hi``."""
         return self.run(
             lambda a, b, counts: _kernel.within_block_nodes(
-                graph.indptr, graph.adj, graph.walk_min, sources, cutoff, self.inv_delta, a, b,
+                *_unsigned(graph), graph.walk_min, sources, cutoff, self.inv_delta, a, b,
                 self.dist, self.touched, self.head, self.nxt, self.enode,
                 counts, self.out_dest, self.out_min,
             ),
@@ -434,8 +463,8 @@ class Scratch:
         """Run the seeded kernel (sources and destinations attached anywhere) on ``lo..hi``."""
         return self.run(
             lambda a, b, counts: _kernel.within_block(
-                graph.indptr, graph.adj, graph.walk_min,
-                seeds.ptr, seeds.node, seeds.cost,
+                *_unsigned(graph), graph.walk_min,
+                seeds.ptr, seeds.node.view(np.uint32), seeds.cost,
                 targets.ptr, targets.dest, targets.cost,
                 direct.ptr, direct.dest, direct.cost,
                 cutoff, self.inv_delta, a, b,
@@ -450,6 +479,11 @@ class Scratch:
 
 _MAX_BUCKETS = 1 << 16
 """Bucket width is at least cutoff / this, bounding the buckets a search scans."""
+
+
+def _unsigned(graph: Graph) -> tuple[NDArray[np.uint64], NDArray[np.uint32]]:
+    """The graph's index arrays viewed as unsigned (no copy): the kernels index with them."""
+    return graph.indptr.view(np.uint64), graph.adj.view(np.uint32)
 
 
 def _concat(parts: list[Any], dtype: Any) -> Any:

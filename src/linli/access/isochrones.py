@@ -77,7 +77,7 @@ def isochrones(
     indptr, node_idx, node_min = run_blocks(
         lambda lo, hi, tmp: tmp.run_seeded(graph, seeds, targets, direct, top, lo, hi),
         att.n_points,
-        scratch=lambda: Scratch(graph, n_dest=n, cutoff=top),
+        scratch=lambda: Scratch.cached(graph, n_dest=n, cutoff=top),
         threads=threads,
         progress=None,
     )

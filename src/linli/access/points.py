@@ -122,7 +122,7 @@ def walk_minutes_within(
     indptr, indices, minutes = run_blocks(
         kernel,
         o.n_points,
-        scratch=lambda: Scratch(graph, n_dest=d.n_points, cutoff=cutoff),
+        scratch=lambda: Scratch.cached(graph, n_dest=d.n_points, cutoff=cutoff),
         threads=threads,
         progress=progress,
     )
