@@ -184,6 +184,16 @@ def run_audit_workflow(
     else:
         demand = _scale_to_communities(demand, communities, profile)
 
+    if facilities is not None:
+        osm_facilities = _new_osm_facilities(
+            facilities_from_osm(request.osm, profile, area=area), facilities
+        )
+        if len(osm_facilities):
+            notes.append(
+                f"{len(osm_facilities)} more facilities of the standard's types found in OSM "
+                "(source 'osm', no floor area: they count for walking minutes, not for areas)."
+            )
+            facilities = pd.concat([facilities, osm_facilities], ignore_index=True)
     if facilities is None:
         facilities = facilities_from_osm(request.osm, profile, area=area)
         notes.append(f"{len(facilities)} facilities of the standard's types found in OSM.")
@@ -256,6 +266,34 @@ def run_audit_workflow(
     )
     report(progress, steps, steps)
     return AuditOutcome(result=result, out=request.out, notes=[*warnings, *result.notes])
+
+
+_SAME_PLACE_M = 50.0
+"""An OSM facility this close to a user's facility of the same type is the same one."""
+
+
+def _new_osm_facilities(osm: Any, user: Any) -> Any:
+    """OSM facilities not already in the user's table (same type within 50 m)."""
+    from scipy.spatial import cKDTree
+
+    from linli.inputs.crs import local_metric_crs
+
+    if len(osm) == 0 or len(user) == 0:
+        return osm
+    pts = user.geometry.representative_point()
+    crs = local_metric_crs(pts.x.to_numpy(), pts.y.to_numpy())
+    u = pts.to_crs(crs)
+    o = osm.geometry.representative_point().to_crs(crs)
+    keep = np.ones(len(osm), dtype=bool)
+    for fid in osm["facility_id"].unique():
+        mine = (user["facility_id"] == fid).to_numpy()
+        theirs = (osm["facility_id"] == fid).to_numpy()
+        if not mine.any():
+            continue
+        tree = cKDTree(np.column_stack([u.x.to_numpy()[mine], u.y.to_numpy()[mine]]))
+        dist, _ = tree.query(np.column_stack([o.x.to_numpy()[theirs], o.y.to_numpy()[theirs]]))
+        keep[np.flatnonzero(theirs)[dist <= _SAME_PLACE_M]] = False
+    return osm[keep]
 
 
 def _area(path: Path | None, communities: Any) -> Any:

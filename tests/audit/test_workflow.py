@@ -79,7 +79,11 @@ def test_audit_with_user_files_writes_every_output(user_files):
         (communities["required_m2"] - communities["existing_m2"]).clip(lower=0),
     )
     np.testing.assert_allclose(communities["required_m2"], communities["households"] * 30 / 100)
-    facilities = gpd.read_file(out / "audit.gpkg", layer="facilities")
+    everything = gpd.read_file(out / "audit.gpkg", layer="facilities")
+    # OSM adds the standard's facilities it knows, marked as such and without floor area.
+    from_osm = everything[everything["source"] == "osm"]
+    assert from_osm["floor_area_m2"].isna().all()
+    facilities = everything[everything["source"] == "user"]
     # The basement police room and the 5th-floor room without a lift do not count.
     usable = dict(zip(facilities["facility_id"], facilities["usable"], strict=True))
     assert usable["police_office"] == 0
