@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests.osm_fixtures import nodes_at, write_osm
 
 from linli._errors import InputError
 from linli.network import walk_network_from_osm
 from linli.planning.candidates import sites_along_network
-from tests.osm_fixtures import nodes_at, write_osm
 
 
 @pytest.fixture
