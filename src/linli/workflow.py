@@ -111,7 +111,7 @@ def run_audit_workflow(
 
     from linli.access.isochrones import isochrones
     from linli.audit import run_audit
-    from linli.audit.outputs import write_audit
+    from linli.reports.audit import write_audit
     from linli.audit.prepare import (
         colocation_places,
         demand_from_osm,
