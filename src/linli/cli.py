@@ -317,6 +317,65 @@ def _print_outcome(outcome: Any) -> None:
 
 
 @app.command()
+def plan(
+    osm: OsmOpt,
+    out: Annotated[
+        Path, typer.Option("--out", help="Output folder (plan.gpkg, plan.xlsx, report.html).")
+    ],
+    demand: Annotated[
+        Path | None, typer.Option("--demand", help="Demand points with a 'population' column.")
+    ] = None,
+    population: Annotated[
+        float | None, typer.Option("--population", help="Residents to spread over OSM homes.")
+    ] = None,
+    candidates: Annotated[
+        Path | None, typer.Option("--candidates", help="Candidate sites (planned parcels).")
+    ] = None,
+    existing: Annotated[
+        Path | None, typer.Option("--existing", help="Existing centres (kept); optional 'tier'.")
+    ] = None,
+    tier: Annotated[str, typer.Option("--tier", help="both, street or community.")] = "both",
+    spacing_m: Annotated[
+        float, typer.Option("--spacing-m", help="Spacing of generated candidate sites, metres.")
+    ] = 200.0,
+    time_limit_s: Annotated[
+        float, typer.Option("--time-limit", help="Solver time limit, s.")
+    ] = 120.0,
+    dem: DemOpt = None,
+    dem_gaps: GapsOpt = "raise",
+    area: AreaOpt = None,
+    standard: StdOpt = "chongqing-2019",
+    lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
+) -> None:
+    """Layout planning (布点规划): site street centres and community homes by optimisation."""
+    from linli.workflow import PlanRequest, run_plan_workflow
+
+    with _errors():
+        request = PlanRequest(
+            osm=osm, out=out, demand=demand, population=population, candidates=candidates,
+            existing=existing, tier=tier, standard=standard, area=area, dem=dem,
+            dem_gaps=dem_gaps, spacing_m=spacing_m, time_limit_s=time_limit_s, lang=lang,
+        )  # fmt: skip
+        with _progress("plan") as progress:
+            outcome = run_plan_workflow(request, progress=progress)
+        r = outcome.result
+        table = Table(title="布点规划 layout plan")
+        table.add_column("tier")
+        table.add_column("sites", justify="right")
+        table.add_column("residents", justify="right")
+        for name, grp in outcome.sites.groupby("tier_name"):
+            table.add_row(str(name), f"{len(grp)}", f"{grp['residents'].sum():,.0f}")
+        console.print(table)
+        console.print(
+            f"status {r.status}, objective {r.objective:g}, proven bound {r.bound:g}, "
+            f"gap {r.gap:.2%}, {r.seconds:.1f} s"
+        )
+        for line in outcome.notes:
+            console.print(f"  {line}", highlight=False)
+        console.print(f"wrote {outcome.out}/plan.gpkg, plan.xlsx, report.html")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo-out"),
     city: Annotated[

@@ -111,7 +111,6 @@ def run_audit_workflow(
 
     from linli.access.isochrones import isochrones
     from linli.audit import run_audit
-    from linli.reports.audit import write_audit
     from linli.audit.prepare import (
         colocation_places,
         demand_from_osm,
@@ -121,6 +120,7 @@ def run_audit_workflow(
     from linli.inputs.communities import read_communities
     from linli.inputs.facilities import read_facilities
     from linli.network import walk_network_from_osm
+    from linli.reports.audit import write_audit
     from linli.standards import load_profile
 
     steps = 7
@@ -343,3 +343,188 @@ def _scale_to_communities(demand: Any, communities: Any, profile: Any) -> Any:
     pph = profile.population.persons_per_household
     out["households"] = out["population"] / pph
     return out
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """What ``linli plan`` was asked to do."""
+
+    osm: Path
+    out: Path
+    demand: Path | None = None
+    population: float | None = None
+    candidates: Path | None = None
+    existing: Path | None = None
+    tier: str = "both"
+    standard: str = "chongqing-2019"
+    area: Path | None = None
+    dem: Path | None = None
+    dem_gaps: str = "raise"
+    spacing_m: float = 200.0
+    time_limit_s: float = 120.0
+    mip_gap: float = 1e-4
+    lang: str = "zh"
+    title: str = ""
+
+
+@dataclass
+class PlanOutcome:
+    """The plan, where it was written and what the user should read."""
+
+    result: Any
+    sites: Any
+    out: Path
+    notes: list[str] = field(default_factory=list)
+
+
+def run_plan_workflow(
+    request: PlanRequest, *, progress: ProgressCallback | None = None
+) -> PlanOutcome:
+    """Read the inputs, site the centres, and write plan.gpkg, plan.xlsx and report.html."""
+    import geopandas as gpd
+
+    from linli.audit.prepare import demand_from_osm
+    from linli.network import walk_network_from_osm
+    from linli.planning.candidates import sites_along_network
+    from linli.planning.models import SetCover
+    from linli.planning.two_tier import TwoTierPlan
+    from linli.reports.plan import plan_tables, write_plan
+    from linli.standards import load_profile
+
+    if request.tier not in ("both", "street", "community"):
+        raise InputError(f"--tier: expected both, street or community; found {request.tier!r}")
+    steps = 6
+    report(progress, 0, steps)
+    profile = load_profile(request.standard)
+    notes: list[str] = []
+    demand = _read_layer(request.demand, "demand") if request.demand else None
+    if demand is not None and "population" not in demand:
+        raise InputError(
+            f"{request.demand}: expected a 'population' column of residents per demand point; "
+            f"found columns {list(demand.columns)}"
+        )
+    existing = _read_layer(request.existing, "existing centres") if request.existing else None
+    user_sites = _read_layer(request.candidates, "candidate sites") if request.candidates else None
+    area = _area(request.area, None)
+    report(progress, 1, steps)
+
+    gaps: Any = request.dem_gaps
+    network = walk_network_from_osm(
+        request.osm, dem=request.dem, dem_gaps=gaps, area=area, profile=profile
+    )
+    report(progress, 2, steps)
+    if demand is None:
+        if request.population is None:
+            raise InputError("plan: expected --demand FILE or --population N; found neither")
+        demand, pop_report = demand_from_osm(
+            request.osm, total_population=request.population, profile=profile, network=network,
+            area=area,
+        )  # fmt: skip
+        notes.extend(pop_report.lines())
+    demand = demand.to_crs("EPSG:4326").reset_index(drop=True)
+    if user_sites is not None:
+        sites = user_sites.to_crs("EPSG:4326").reset_index(drop=True)
+        sites["kind"] = "candidate"
+    else:
+        sites = sites_along_network(network, spacing_m=request.spacing_m, area=area)
+        notes.append(
+            f"{len(sites)} candidate sites generated on the walking network, one per "
+            f"{request.spacing_m:g} m cell (no candidate file given)."
+        )
+    existing_street: list[int] = []
+    existing_community: list[int] = []
+    if existing is not None and len(existing):
+        ex = existing.to_crs("EPSG:4326").reset_index(drop=True)
+        tier_col = ex["tier"] if "tier" in ex else pd.Series("community_home", index=ex.index)
+        ex["kind"] = "existing"
+        start = len(sites)
+        sites = gpd.GeoDataFrame(pd.concat([sites, ex], ignore_index=True), crs="EPSG:4326")
+        for i, t in enumerate(tier_col.astype(str)):
+            label = start + i
+            if t in ("street_centre", "街道中心"):
+                existing_street.append(label)
+            existing_community.append(label)
+    report(progress, 3, steps)
+
+    def build_and_solve(sites: Any) -> Any:
+        if request.tier == "both":
+            model: Any = TwoTierPlan.from_geodataframes(
+                network, demand, sites, profile=profile, weight_column="population",
+                existing_street=existing_street, existing_community=existing_community,
+            )  # fmt: skip
+        else:
+            tier = profile.tier("street_centre" if request.tier == "street" else "community_home")
+            required = np.zeros(len(sites), dtype=bool)
+            required[existing_street if request.tier == "street" else existing_community] = True
+            model = SetCover.from_geodataframes(
+                network, demand, sites, cutoff_min=float(tier.walk_min),
+                weight_column="population", capacity=float(tier.population_served[1]),
+                required=required,
+            )  # fmt: skip
+        report(progress, 4, steps)
+        return model.solve(time_limit_s=request.time_limit_s, mip_gap=request.mip_gap)
+
+    result = build_and_solve(sites)
+    if result.status == "infeasible" and user_sites is None and len(result.unreachable):
+        # Generated candidates left some homes without a site in reach (a hillside pocket, an
+        # island): offer a site at each such home and solve again.
+        homes = demand.geometry.iloc[result.unreachable].representative_point().to_numpy()
+        extra = gpd.GeoDataFrame(
+            {"kind": ["at_home"] * len(homes), "link": [-1] * len(homes)},
+            geometry=homes,
+            crs="EPSG:4326",
+        )
+        sites = gpd.GeoDataFrame(pd.concat([sites, extra], ignore_index=True), crs="EPSG:4326")
+        notes.append(
+            f"{len(extra)} homes had no generated candidate within the circle; a candidate site "
+            "was added at each of them."
+        )
+        result = build_and_solve(sites)
+    if result.status == "infeasible" and user_sites is None and len(result.unreachable):
+        # Still unreachable with a site at the home itself: the home is so far from any
+        # walkable way that its access leg alone exceeds the circle. Plan without them.
+        dropped = demand.iloc[result.unreachable]
+        demand = demand.drop(index=dropped.index).reset_index(drop=True)
+        notes.append(
+            f"{len(dropped)} homes ({dropped['population'].sum():,.0f} residents) lie so far from "
+            "any walkable way that no site can serve them within the circle; they are left out "
+            "of the plan (check the OSM extract there)."
+        )
+        result = build_and_solve(sites)
+    report(progress, 5, steps)
+    if result.status == "infeasible":
+        where = demand.iloc[result.unreachable[:10]].geometry.representative_point()
+        shown = ", ".join(
+            f"#{i} ({p.x:.5f}, {p.y:.5f})"
+            for i, p in zip(result.unreachable[:10], where, strict=True)
+        )
+        raise InputError(
+            f"plan: no plan can serve every resident within the circle; {len(result.unreachable)} "
+            f"demand points have no candidate site in reach: {shown}. Add candidate sites near "
+            "them or check the walking network there."
+        )
+    tables = plan_tables(result, network=network, demand=demand, sites=sites, profile=profile,
+                         tier=request.tier)  # fmt: skip
+    title = request.title or f"邻里中心布点规划：{Path(request.osm).stem}"
+    write_plan(tables, request.out, profile=profile, network=network, result=result,
+               title=title, method_notes=notes, lang=request.lang)  # fmt: skip
+    report(progress, steps, steps)
+    return PlanOutcome(result=result, sites=tables.sites, out=request.out, notes=notes)
+
+
+def _read_layer(path: Path, what: str) -> Any:
+    import geopandas as gpd
+
+    if not path.is_file():
+        raise InputError(
+            f"{path}: expected a {what} file (GeoPackage, Shapefile, GeoJSON); found no such file"
+        )
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types
+        raise InputError(
+            f"{path}: expected a {what} layer GDAL can read; cannot read it: {exc}"
+        ) from exc
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        raise InputError(f"{path}: expected a {what} layer with geometries and a CRS; found none")
+    return frame

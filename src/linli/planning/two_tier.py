@@ -1,0 +1,1760 @@
+"""Street centres and community homes chosen together: the two-tier plan (布点规划).
+
+Chongqing's layout plan sets two tiers of 邻里中心: street centres (街道中心, a 20-minute
+circle, 100,000 residents each) and community homes (社区家园, a 10-minute circle, 12,000
+residents each), a street centre standing with a community home.  :class:`TwoTierPlan` sites
+both tiers in one mixed-integer programme solved with HiGHS; its docstring gives the
+formulation.  The walking minutes come from :mod:`linli.access`; the circles and capacities
+from the standards profile (:mod:`linli.standards`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from linli._errors import InputError, Problem, SolverError
+from linli._progress import ProgressCallback
+from linli.access.engine import WalkMatrix
+from linli.planning.result import PlanResult, Status
+from linli.standards import DEFAULT_PROFILE, Profile, load_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    import highspy
+
+    from linli.network.build import WalkNetwork
+
+__all__ = ["COMMUNITY", "STREET", "STREET_FIRST", "TIER_IDS", "TOTAL_CENTRES", "TwoTierPlan"]
+
+log = logging.getLogger(__name__)
+
+F8 = NDArray[np.float64]
+I8 = NDArray[np.int64]
+B1 = NDArray[np.bool_]
+
+STREET = 0
+"""Tier code of a street centre (街道中心) in :attr:`PlanResult.tier` (the profile's first tier)."""
+COMMUNITY = 1
+"""Tier code of a community home (社区家园) in :attr:`PlanResult.tier`."""
+TIER_IDS = ("street_centre", "community_home")
+"""The profile tier ids of :data:`STREET` and :data:`COMMUNITY`, in that order."""
+
+CountObjective = tuple[float, float]
+"""Weights ``(street, community)`` of one level of the count objective."""
+STREET_FIRST: tuple[CountObjective, ...] = ((1.0, 0.0), (0.0, 1.0))
+"""Fewest street centres, then fewest community homes (the default)."""
+TOTAL_CENTRES: tuple[CountObjective, ...] = ((1.0, 1.0),)
+"""Fewest centres of both tiers together."""
+
+_STATUS_RANK: dict[Status, int] = {
+    "optimal": 0,
+    "gap_limit": 1,
+    "heuristic": 2,
+    "time_limit": 3,
+    "infeasible": 4,
+    "error": 5,
+}
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """(demand, site, minutes) of the pairs within one tier's circle, sorted by demand, site."""
+
+    demand: I8
+    site: I8
+    walk_min: F8
+
+    @property
+    def n(self) -> int:
+        return int(self.demand.shape[0])
+
+    def subset(self, keep: B1) -> _Pairs:
+        return _Pairs(self.demand[keep], self.site[keep], self.walk_min[keep])
+
+
+@dataclass(frozen=True, kw_only=True)
+class TwoTierPlan:
+    r"""Street centres and community homes sited together, fewest centres then least walking.
+
+    Build it with :meth:`from_cost_matrices` (arrays) or :meth:`from_geodataframes` (a
+    walking network, homes and candidate sites), then call :meth:`solve`.
+
+    Formulation
+    -----------
+    **Sets**
+
+    - :math:`I`: demand points (rows), with weights :math:`w_i \ge 0` (residents).
+    - :math:`J`: candidate sites (columns); :math:`E^S, E^C \subseteq J` the sites of existing
+      street centres and community homes; :math:`F \subseteq J` forbidden sites.
+    - :math:`N^t_i = \{ j \in J \setminus F : d^t_{ij} \le T^t,\ w_i \le Q^t_j \}` for a tier
+      :math:`t \in \{S, C\}`: the sites that can serve :math:`i` in tier :math:`t`;
+      :math:`P^t = \{(i, j) : j \in N^t_i\}`.  Only these pairs get a variable, so the model
+      grows with the pairs within the circles, not with :math:`|I| \times |J|`.
+
+    **Parameters**
+
+    - :math:`d^S_{ij}, d^C_{ij}`: walking minutes (for the pairs stored in the matrices).
+    - :math:`T^S, T^C`: the walking circles, minutes (Chongqing: 20 and 10).
+    - :math:`Q^S_j, Q^C_j`: residents one centre serves (Chongqing: 100,000 and 12,000).
+    - :math:`(a^S_k, a^C_k)`, :math:`k = 1..K`: the count weights of the lexicographic levels
+      (``count_objectives``; default ``((1, 0), (0, 1))``, street centres first).
+
+    **Variables**
+
+    - :math:`y^S_j, y^C_j \in \{0, 1\}`: a street centre / a community home opens at site
+      :math:`j`.
+    - :math:`x^S_{ij} \in \{0,1\},\ (i,j) \in P^S` and :math:`x^C_{ij} \in \{0,1\},\ (i,j)
+      \in P^C`: demand point :math:`i` is served by the centre at :math:`j` (each resident
+      belongs to one centre of each tier, as households belong to one community).
+
+    **Objective** (lexicographic: one stage after the other)
+
+    .. math::
+
+        \text{count level } k = 1..K:\quad & \min\ f_k = \sum_j a^S_k y^S_j + a^C_k y^C_j
+            \quad \text{s.t. (1)-(5)},\ f_l \le f_l^*\ (l < k) \\
+        \text{walking:}\quad & \min\ g = \sum_{(i,j) \in P^S} w_i d^S_{ij} x^S_{ij}
+            + \sum_{(i,j) \in P^C} w_i d^C_{ij} x^C_{ij}
+            \quad \text{s.t. (1)-(5)},\ f_l \le f_l^*\ (l \le K)
+
+    where :math:`f_l^*` is the value level :math:`l` reached.  The order of the tiers is the
+    planner's: a street centre needs 15,000 m² and a community home 2,700 m², so by
+    default the fewest street centres come first and the fewest community homes second
+    (:data:`STREET_FIRST`); :data:`TOTAL_CENTRES` counts both alike, and weights such as
+    ``((15000, 2700),)`` minimise floor area.  Folding the levels into one objective with a
+    large factor would let the solver's relative gap swallow the lower level, so they are
+    solved one after the other.  A level's result is kept as :math:`f_l \le f_l^*`: at a
+    proven optimum that is :math:`f_l = f_l^*` (no plan has fewer), and when a level
+    stopped early it lets the later stages still improve.
+
+    **Constraints**
+
+    .. math::
+
+        \sum_{j \in N^S_i} x^S_{ij} = 1,\quad \sum_{j \in N^C_i} x^C_{ij} = 1
+            && \forall i \in I && (1) \\
+        \sum_i w_i x^S_{ij} \le Q^S_j y^S_j,\quad \sum_i w_i x^C_{ij} \le Q^C_j y^C_j
+            && \forall j \in J && (2) \\
+        \sum_{j \in N^S_i} y^S_j \ge 1,\quad \sum_{j \in N^C_i} y^C_j \ge 1
+            && \forall i \in I && (3) \\
+        y^S_j \le y^C_j && \forall j \in J && (4) \\
+        y^S_j = 1\ (j \in E^S),\quad y^C_j = 1\ (j \in E^C),\quad y^S_j = y^C_j = 0\
+            (j \in F) && && (5)
+
+    (1) every resident gets one street centre within the 20-minute circle and one community
+    home within the 10-minute circle (the pairs outside have no variable); (2) no centre
+    serves more residents than the standard, and none serves anyone while closed; (3) each
+    resident has an open centre of each tier within the circle: implied by (1) and (2), it
+    gives the LP relaxation the strength of a set cover, which (2) alone lacks (a site can
+    open by the fraction ``load / capacity``); (4) co-location: a street centre opens only
+    where a community home opens (so an existing street centre brings a community home);
+    (5) existing centres are kept, forbidden sites stay closed.  Where :math:`w_i = 0`, (2)
+    does not keep :math:`x_{ij}` at zero at a closed site, so those pairs get the link
+    :math:`x_{ij} \le y_j`.  The textbook strong formulation writes that link for every
+    pair; on Yuzhong (1,900 homes x 185 sites, 80,000 pairs) its LP relaxation alone did
+    not solve in a minute, so the other links are left to HiGHS's cut separation.
+
+    **How it is solved**
+
+    Count levels, on the sites alone.  A *master* MIP has only :math:`y`, rows (3)-(5),
+    the earlier levels and the cuts found so far; it is a relaxation, so its optimum bounds
+    the level from below.  Its plan is checked per tier: a maximum flow tells whether the
+    residents fit in the open sites within reach when split; if not, a minimum cut yields
+    groups :math:`D` of demand points with too little capacity within reach and the cut
+    :math:`\sum_{j \in N(D)} \min(Q_j, w(D))\, y_j \ge w(D)` (valid: :math:`D` can only be
+    served by the sites it reaches, :math:`N(D) = \cup_{i \in D} N_i`).  If the residents
+    fit, each demand point is assigned to one open site (a generalised assignment:
+    transportation LP, the split points then by a small MIP, then the whole MIP in a time
+    slice).  A proven impossible assignment cuts off the open set (no subset of it can
+    serve either); one not found in time (packing residents whole into nearly full sites
+    is hard) gets a heuristic cut asking the fullest groups to keep a margin of free
+    capacity, and the level reports the bound proven before it (status ``heuristic`` if
+    the plan is above it).  The first plan that is served at the master's proven optimum
+    is optimal for the level.  A tier that no level has counted yet opens at every allowed
+    site while it costs nothing.
+
+    Walking stage: the full MIP (1)-(5) with every valid cut and the levels' rows, solved
+    by HiGHS from the last level's plan (its assignment already the least walking for its
+    sites) in the time left.
+
+    A demand point with no site in :math:`N^t_i` makes the model infeasible: :meth:`solve`
+    reports such points (none within the circle, or heavier than every reachable site's
+    capacity) without solving.  After the last stage, a centre that serves no one, is not
+    existing and holds no street centre is closed.
+
+    Attributes
+    ----------
+    weights : float array
+        Residents at each demand point.
+    street_pairs, community_pairs
+        The pairs within each tier's circle (demand, site, minutes), sorted.
+    street_capacity, community_capacity : float array
+        Residents one centre at each site serves.
+    existing_street, existing_community, forbidden : bool array
+        Per site.
+    street_walk_min, community_walk_min : float or None
+        The circles applied to the matrices, minutes (``None``: every stored pair).
+    count_objectives : tuple of (float, float)
+        The levels of the count objective, ``(street weight, community weight)`` each.
+    demand_index, site_index : pandas.Index
+        Labels of the rows and columns (positions when built from bare arrays).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> minutes = np.array([[2.0, 9.5, 15.0], [9.0, 3.0, 8.0], [15.0, 8.0, 1.0]])
+    >>> plan = TwoTierPlan.from_cost_matrices(
+    ...     minutes, minutes, weights=[5000, 5000, 5000], street_capacity=100_000,
+    ...     community_capacity=12_000, street_walk_min=20, community_walk_min=10)
+    >>> r = plan.solve()
+    >>> r.status, r.details["street_sites"].tolist(), r.details["community_sites"].tolist()
+    ('optimal', [1], [0, 1])
+    >>> r.sites.tolist(), r.tier.tolist(), r.assignment.tolist()  # tier 0: street centre too
+    ([0, 1], [1, 0], [0, 1, 1])
+    """
+
+    weights: F8
+    street_pairs: _Pairs
+    community_pairs: _Pairs
+    street_capacity: F8
+    community_capacity: F8
+    existing_street: B1
+    existing_community: B1
+    forbidden: B1
+    street_walk_min: float | None
+    community_walk_min: float | None
+    count_objectives: tuple[CountObjective, ...]
+    demand_index: pd.Index = field(repr=False)
+    site_index: pd.Index = field(repr=False)
+
+    @property
+    def n_demand(self) -> int:
+        """Number of demand points (rows)."""
+        return int(self.weights.shape[0])
+
+    @property
+    def n_sites(self) -> int:
+        """Number of candidate sites (columns)."""
+        return int(self.street_capacity.shape[0])
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_cost_matrices(
+        cls,
+        street_minutes: Any,
+        community_minutes: Any,
+        *,
+        weights: ArrayLike,
+        street_capacity: ArrayLike,
+        community_capacity: ArrayLike,
+        street_walk_min: float | None = None,
+        community_walk_min: float | None = None,
+        existing_street: ArrayLike = (),
+        existing_community: ArrayLike = (),
+        forbidden: ArrayLike = (),
+        count_objectives: Sequence[CountObjective] = STREET_FIRST,
+    ) -> TwoTierPlan:
+        """The plan of walking-minute matrices (demand points x candidate sites).
+
+        Parameters
+        ----------
+        street_minutes, community_minutes : array, scipy.sparse array or WalkMatrix
+            Walking minutes from each demand point (row) to each site (column).  Dense:
+            ``inf`` or ``NaN`` where a site cannot be reached.  Sparse (scipy or
+            :class:`~linli.access.WalkMatrix`): the stored pairs are the reachable ones
+            (explicit zeros included).  The same matrix may be passed for both tiers.
+        weights : array of float
+            Residents at each demand point, ``>= 0``.
+        street_capacity, community_capacity : float or array of float
+            Residents one centre serves, per site or for all (e.g. 100,000 and 12,000).
+        street_walk_min, community_walk_min : float, optional
+            The circles, minutes (inclusive): pairs farther are dropped.  Default: every
+            stored (dense: finite) pair counts.
+        existing_street, existing_community : array of int
+            Positions of sites holding a centre of that tier already: kept open.
+        forbidden : array of int
+            Positions of sites that may not be used.
+        count_objectives : sequence of (float, float)
+            Levels of the count objective, each ``(street weight, community weight)``,
+            minimised in order (see the class notes).  Default :data:`STREET_FIRST`.
+
+        Returns
+        -------
+        TwoTierPlan
+
+        Raises
+        ------
+        InputError
+            Shapes, weights, capacities, minutes or site positions unusable; every problem
+            is listed.
+        """
+        problems: list[Problem] = []
+        source = "TwoTierPlan.from_cost_matrices"
+        s_cut = _cutoff(street_walk_min, "street_walk_min", source, problems)
+        c_cut = _cutoff(community_walk_min, "community_walk_min", source, problems)
+        s = _read_matrix(street_minutes, "street_minutes", s_cut, source, problems)
+        c = _read_matrix(community_minutes, "community_minutes", c_cut, source, problems)
+        if s is not None and c is not None and s.shape != c.shape:
+            problems.append(
+                Problem(
+                    source,
+                    f"community_minutes of the street matrix's shape {s.shape}",
+                    f"{c.shape}",
+                    "community_minutes",
+                )
+            )
+        shape = s.shape if s is not None else c.shape if c is not None else None
+        w = _weights(weights, shape[0] if shape else None, source, problems)
+        n_sites = shape[1] if shape else 0
+        s_cap = _capacity(street_capacity, n_sites, "street_capacity", source, problems)
+        c_cap = _capacity(community_capacity, n_sites, "community_capacity", source, problems)
+        ex_s = _site_mask(existing_street, n_sites, "existing_street", source, problems)
+        ex_c = _site_mask(existing_community, n_sites, "existing_community", source, problems)
+        forb = _site_mask(forbidden, n_sites, "forbidden", source, problems)
+        for name, mask in (("existing_street", ex_s), ("existing_community", ex_c)):
+            both = np.flatnonzero(mask & forb)
+            if both.size:
+                problems.append(
+                    Problem(
+                        source,
+                        f"sites in {name} not also forbidden",
+                        f"sites {_head(both)} in both",
+                        name,
+                    )
+                )
+        levels = _levels(count_objectives, source, problems)
+        if problems or s is None or c is None or w is None or shape is None:
+            raise InputError(problems=problems)
+        return cls(
+            weights=w,
+            street_pairs=s.pairs,
+            community_pairs=c.pairs,
+            street_capacity=s_cap,
+            community_capacity=c_cap,
+            existing_street=ex_s,
+            existing_community=ex_c,
+            forbidden=forb,
+            street_walk_min=s_cut,
+            community_walk_min=c_cut,
+            count_objectives=levels,
+            demand_index=s.rows if s.rows is not None else pd.RangeIndex(shape[0]),
+            site_index=s.cols if s.cols is not None else pd.RangeIndex(shape[1]),
+        )
+
+    @classmethod
+    def from_geodataframes(
+        cls,
+        network: WalkNetwork,
+        demand: Any,
+        sites: Any,
+        *,
+        profile: Profile | str | Path | None = None,
+        weight_column: str = "population",
+        street_tier: str = TIER_IDS[0],
+        community_tier: str = TIER_IDS[1],
+        existing_street: Sequence[Any] = (),
+        existing_community: Sequence[Any] = (),
+        forbidden: Sequence[Any] = (),
+        count_objectives: Sequence[CountObjective] = STREET_FIRST,
+        threads: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> TwoTierPlan:
+        """The plan of homes and candidate sites on a walking network.
+
+        Asks :func:`linli.access.walk_minutes_within` once for the minutes within the larger
+        circle (20 minutes) and takes the community pairs (within 10) from the same
+        matrix.  Circles and capacities come from the profile's tiers.
+
+        Parameters
+        ----------
+        network : WalkNetwork
+        demand : GeoDataFrame
+            Demand points (homes; polygons are attached by a point on their surface), with
+            a CRS and a column of residents.
+        sites : GeoDataFrame
+            Candidate sites, with a CRS.
+        profile : Profile, name or path, optional
+            Standards profile; default ``chongqing-2019``.
+        weight_column : str
+            Column of ``demand`` holding residents.
+        street_tier, community_tier : str
+            Tiers of the profile (id or name) giving each tier's ``walk_min`` (the circle)
+            and ``population_max`` (the capacity).
+        existing_street, existing_community, forbidden : sequence of labels
+            Labels of ``sites``' index: centres already there (kept), sites not to use.
+        count_objectives : sequence of (float, float)
+            See :meth:`from_cost_matrices`.
+        threads : int, optional
+            Threads for the walking searches; default every core.
+        progress : callable, optional
+            ``progress(done, total)`` over the demand points' searches.
+
+        Returns
+        -------
+        TwoTierPlan
+            With ``demand_index`` and ``site_index`` the frames' indexes.
+
+        Examples
+        --------
+        >>> plan = TwoTierPlan.from_geodataframes(net, homes, parcels)  # doctest: +SKIP
+        >>> result = plan.solve(time_limit_s=60)  # doctest: +SKIP
+        """
+        from linli.access.points import walk_minutes_within
+
+        prof = profile if isinstance(profile, Profile) else load_profile(profile or DEFAULT_PROFILE)
+        street = prof.tier(street_tier)
+        community = prof.tier(community_tier)
+        source = "demand"
+        problems: list[Problem] = []
+        if weight_column not in getattr(demand, "columns", ()):
+            problems.append(
+                Problem(
+                    source,
+                    f"a column {weight_column!r} of residents",
+                    f"columns {list(getattr(demand, 'columns', []))}",
+                    f"field {weight_column!r}",
+                )
+            )
+        site_labels = pd.Index(getattr(sites, "index", []))
+        positions = {
+            name: _label_positions(labels, site_labels, name, problems)
+            for name, labels in (
+                ("existing_street", existing_street),
+                ("existing_community", existing_community),
+                ("forbidden", forbidden),
+            )
+        }
+        if problems:
+            raise InputError(problems=problems)
+        weights = pd.to_numeric(demand[weight_column], errors="coerce").to_numpy(np.float64)
+        minutes = walk_minutes_within(
+            network,
+            demand,
+            sites,
+            cutoff_min=max(street.walk_min, community.walk_min),
+            threads=threads,
+            progress=progress,
+        )
+        return cls.from_cost_matrices(
+            minutes,
+            minutes,
+            weights=weights,
+            street_capacity=float(street.population_max),
+            community_capacity=float(community.population_max),
+            street_walk_min=street.walk_min,
+            community_walk_min=community.walk_min,
+            existing_street=positions["existing_street"],
+            existing_community=positions["existing_community"],
+            forbidden=positions["forbidden"],
+            count_objectives=count_objectives,
+        )
+
+    # ------------------------------------------------------------------ solving
+    def solve(
+        self,
+        *,
+        time_limit_s: float = 120.0,
+        mip_gap: float = 1e-4,
+        threads: int | None = None,
+    ) -> PlanResult:
+        """Solve the count levels, then the walking stage, with HiGHS.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit for all stages together, seconds; each stage gets what the
+            earlier ones left.
+        mip_gap : float
+            Relative gap at which a stage counts as solved.
+        threads : int, optional
+            HiGHS threads (HiGHS's global scheduler is reset to this number); default
+            HiGHS's choice.
+
+        Returns
+        -------
+        PlanResult
+            ``objective``, ``bound`` and ``gap``: the first count level (by default the
+            number of street centres) for the returned plan.  ``sites``: every chosen site
+            (each holds a community home); ``tier``: :data:`STREET` where the site also
+            holds a street centre, else :data:`COMMUNITY`.  ``assignment``: the community
+            home of each demand point.  ``status``: the worst of the stages'.
+            ``details`` holds ``street_sites``, ``community_sites``,
+            ``street_assignment``, ``street_walk_min`` and ``community_walk_min`` (per
+            demand point), ``street_load`` and ``community_load`` (residents per site, like
+            ``street_sites`` / ``community_sites``), ``count_objectives`` (each level's
+            value for the plan), ``walking_objective``, ``walking_bound``, ``walking_gap``,
+            ``stages`` (per stage: kind, weights, objective, bound, gap, status,
+            seconds, nodes), ``rows``, ``cols``, ``nonzeros`` and ``message``.  When
+            infeasible, ``unreachable`` lists the demand points with no usable site and
+            ``details`` says which tier (``unreachable_street``/``_community``: no allowed
+            site within the circle; ``over_capacity_street``/``_community``: heavier than
+            every reachable site's capacity).
+
+        Raises
+        ------
+        InputError
+            ``time_limit_s`` or ``mip_gap`` out of range.
+        SolverError
+            highspy is missing or HiGHS fails.
+        """
+        start = time.perf_counter()
+        problems: list[Problem] = []
+        if not (np.isfinite(time_limit_s) and time_limit_s > 0):
+            problems.append(
+                Problem("TwoTierPlan.solve", "seconds > 0", repr(time_limit_s), "time_limit_s")
+            )
+        if not (np.isfinite(mip_gap) and 0 <= mip_gap < 1):
+            problems.append(Problem("TwoTierPlan.solve", "0 <= gap < 1", repr(mip_gap), "mip_gap"))
+        if threads is not None and int(threads) < 1:
+            problems.append(Problem("TwoTierPlan.solve", "threads >= 1", repr(threads), "threads"))
+        if problems:
+            raise InputError(problems=problems)
+
+        s_pairs = self._usable(self.street_pairs, self.street_capacity)
+        c_pairs = self._usable(self.community_pairs, self.community_capacity)
+        unservable = self._unservable(s_pairs, c_pairs)
+        if unservable is not None:
+            unreachable, facts = unservable
+            return PlanResult(
+                objective=float("nan"),
+                sites=np.empty(0, dtype=np.int64),
+                assignment=np.full(self.n_demand, -1, dtype=np.int64),
+                bound=float("nan"),
+                gap=float("nan"),
+                status="infeasible",
+                seconds=time.perf_counter() - start,
+                unreachable=unreachable,
+                details=facts,
+            )
+
+        highs = _highs_module()
+        if threads is not None:
+            # HiGHS keeps one global scheduler; another thread count needs a fresh one.
+            highs.Highs.resetGlobalScheduler(True)
+        deadline = start + float(time_limit_s)
+        opts = _Options(highs=highs, threads=threads, mip_gap=float(mip_gap), deadline=deadline)
+        master = _Master(self, s_pairs, c_pairs, opts)
+        stages: list[_Stage] = []
+        best: _Incumbent | None = None
+        for level, weights in enumerate(self.count_objectives):
+            stage, best = self._count_level(level, weights, master, best, opts)
+            stages.append(stage)
+            log.info("two-tier %s", stage)
+            if best is None:
+                return self._no_plan(stage, stages, master, time.perf_counter() - start)
+            # f_l <= f_l*: the level's count holds in every later stage.
+            value = best.count(weights)
+            master.add_row(
+                _Row.of(
+                    np.arange(2 * self.n_sites),
+                    np.repeat(np.asarray(weights, dtype=np.float64), self.n_sites),
+                    upper=value + 1e-6 * max(1.0, abs(value)),
+                )
+            )
+        assert best is not None  # every count level left a plan
+        mip = _Mip.build(self, s_pairs, c_pairs)
+        cost = mip.walking_cost(self.weights)
+        start_from = best.vector(mip)
+        if time.perf_counter() < deadline:
+            h = _new_highs(opts)
+            mip.pass_to(h, highs, master.rows)
+            stage = _run_stage(h, cost, start_from, deadline)
+        else:
+            stage = _Stage.skipped(float(cost @ start_from))
+        stage = stage.labelled("walking", len(self.count_objectives), None)
+        stages.append(stage)
+        log.info("two-tier %s", stage)
+        solution = stage.solution if stage.solution is not None else start_from
+        return self._result(mip, solution, stages, time.perf_counter() - start)
+
+    def _count_level(
+        self,
+        level: int,
+        weights: CountObjective,
+        master: _Master,
+        best: _Incumbent | None,
+        opts: _Options,
+    ) -> tuple[_Stage, _Incumbent | None]:
+        """Minimise one count level: the master on the sites, cut until its plan can be served.
+
+        Each round solves the master, then checks each tier's open sites:
+
+        1. A maximum flow tells whether the residents fit in the open sites within reach
+           even when split; if not, a minimum cut gives groups of demand points whose
+           reachable capacity must grow: valid capacity cuts (:func:`_hall_cuts`).
+        2. Otherwise each demand point is assigned to one open site (:func:`_assign`).
+           If that is proven impossible, the open set is cut off (no subset of it can
+           serve either); if it is not found in its time slice (single sourcing into
+           nearly full sites is a hard packing problem), the groups that are nearly full
+           must keep a margin of free capacity: a heuristic cut, after which the level's
+           bound is the last one proven without such cuts, and the level is ``heuristic``
+           unless its plan meets that bound.
+
+        The master is a relaxation, so its bound holds for the level; the first plan that
+        can be served at the master's proven optimum is optimal.
+        """
+        t0 = time.perf_counter()
+        n = self.n_sites
+        a_s, a_c = weights
+        levels = self.count_objectives[: level + 1]
+        free_street = all(w[0] == 0 for w in levels)
+        free_community = all(w[1] == 0 for w in levels)
+        allowed = ~self.forbidden
+        tiers = (
+            (master.street, self.street_capacity, 0),
+            (master.community, self.community_capacity, n),
+        )
+        proven = -np.inf  # the master's bound before any heuristic cut
+        heuristic = False
+        rounds = cuts = nodes = 0
+        status: Status = "error"
+        model_status = "not run: time limit reached"
+        while time.perf_counter() < opts.deadline:
+            rounds += 1
+            found = master.solve(np.repeat([a_s, a_c], n), opts)
+            model_status = found.model_status
+            nodes += found.nodes
+            if found.status == "infeasible":
+                status = "infeasible" if best is None and not heuristic else "heuristic"
+                break
+            if not heuristic:
+                proven = max(proven, found.bound)
+            if found.y is None:
+                status = "time_limit"
+                break
+            y_s, y_c = found.y[:n], found.y[n:]
+            # A tier no level has counted yet opens wherever it may (it costs nothing here).
+            if free_community:
+                y_c = allowed.copy()
+            if free_street:
+                y_s = y_c.copy()
+            opened = (y_s, y_c)
+            new = [
+                row
+                for (pairs, cap, off), y in zip(tiers, opened, strict=True)
+                for row in _hall_cuts(pairs, self.weights, cap, y, off)
+            ]
+            if not new:
+                done = [
+                    _assign(pairs, self.weights, cap, y, opts)
+                    for (pairs, cap, _), y in zip(tiers, opened, strict=True)
+                ]
+                if done[0].x is not None and done[1].x is not None:
+                    plan = _Incumbent(y_s, y_c, done[0].x, done[1].x)
+                    if best is None or plan.count(weights) < best.count(weights) - 1e-9:
+                        best = plan
+                    status = "heuristic" if heuristic else found.status
+                    break
+                for (pairs, cap, off), y, got in zip(tiers, opened, done, strict=True):
+                    if got.proven_infeasible:
+                        # No subset of these sites can serve this tier either.
+                        new.append(_Row.of(off + np.flatnonzero(allowed & ~y), None, lower=1.0))
+                    elif got.x is None:
+                        new += _margin_cuts(pairs, self.weights, cap, y, off)
+                heuristic = heuristic or any(not row.valid for row in new)
+                if not new:
+                    status = "time_limit"
+                    break
+            for row in new:
+                master.add_row(row)
+            cuts += len(new)
+        else:
+            status = "time_limit"
+        if heuristic:
+            master.drop_heuristic_rows()
+        objective = best.count(weights) if best is not None else float("nan")
+        if _integral(a_s, a_c) and np.isfinite(proven):
+            proven = float(np.ceil(proven - 1e-6))  # a count of whole centres
+        bound = min(proven, objective) if np.isfinite(objective) else proven
+        if best is not None and objective <= bound + 1e-6 and status != "time_limit":
+            status = "optimal"  # the plan meets a proven bound
+        elif status == "optimal" and objective > bound + 1e-6:
+            status = "time_limit"
+        stage = _Stage(
+            objective=objective,
+            bound=bound,
+            status=status,
+            model_status=f"{model_status} after {rounds} round(s), {cuts} cut(s)"
+            + (", some heuristic" if heuristic else ""),
+            seconds=time.perf_counter() - t0,
+            nodes=nodes,
+            solution=None,
+        ).labelled("count", level, weights)
+        return stage, best
+
+    # ------------------------------------------------------------------ internals
+    def _usable(self, pairs: _Pairs, capacity: F8) -> _Pairs:
+        """Pairs at allowed sites whose demand fits the site's capacity."""
+        keep = ~self.forbidden[pairs.site] & (self.weights[pairs.demand] <= capacity[pairs.site])
+        return pairs.subset(keep)
+
+    def _unservable(self, s_pairs: _Pairs, c_pairs: _Pairs) -> tuple[I8, dict[str, object]] | None:
+        """The demand points with no usable site in some tier, and why; None if there are none."""
+        facts: dict[str, object] = {}
+        lines: list[str] = []
+        bad: list[I8] = []
+        for tier, raw, usable, cut in (
+            ("street", self.street_pairs, s_pairs, self.street_walk_min),
+            ("community", self.community_pairs, c_pairs, self.community_walk_min),
+        ):
+            allowed = raw.subset(~self.forbidden[raw.site])
+            in_circle = np.zeros(self.n_demand, dtype=bool)
+            in_circle[allowed.demand] = True
+            served = np.zeros(self.n_demand, dtype=bool)
+            served[usable.demand] = True
+            far = np.flatnonzero(~in_circle).astype(np.int64)
+            heavy = np.flatnonzero(in_circle & ~served).astype(np.int64)
+            facts[f"unreachable_{tier}"] = far
+            facts[f"over_capacity_{tier}"] = heavy
+            name = "street-centre" if tier == "street" else "community-home"
+            circle = f"within {cut:g} min" if cut is not None else "that reaches them"
+            if far.size:
+                lines.append(
+                    f"{far.size} demand point(s) have no allowed {name} site {circle}: {_head(far)}"
+                )
+            if heavy.size:
+                lines.append(
+                    f"{heavy.size} demand point(s) weigh more than every {name} site "
+                    f"{circle} can serve: {_head(heavy)} (split them, or raise the capacity)"
+                )
+            bad += [far, heavy]
+        if not lines:
+            return None
+        unreachable = np.unique(np.concatenate(bad)).astype(np.int64)
+        message = "; ".join(lines)
+        log.warning("two-tier plan infeasible: %s", message)
+        facts["message"] = message
+        return unreachable, facts
+
+    def _no_plan(
+        self, stage: _Stage, stages: list[_Stage], master: _Master, seconds: float
+    ) -> PlanResult:
+        if stage.status == "infeasible":
+            status: Status = "infeasible"
+            message = (
+                "no plan meets the capacities: every demand point can reach a site, but the "
+                "sites within reach cannot hold them all (add candidate sites, or check the "
+                "capacities and the weights)"
+            )
+        else:
+            status = "error"
+            message = f"no plan found ({stage.model_status}); raise time_limit_s"
+        log.warning("two-tier plan: %s", message)
+        return PlanResult(
+            objective=float("nan"),
+            sites=np.empty(0, dtype=np.int64),
+            assignment=np.full(self.n_demand, -1, dtype=np.int64),
+            bound=float("nan"),
+            gap=float("nan"),
+            status=status,
+            seconds=seconds,
+            details={
+                "stages": [st.public() for st in stages],
+                "message": message,
+                "cuts": len(master.rows),
+            },
+        )
+
+    def _result(self, mip: _Mip, solution: F8, stages: list[_Stage], seconds: float) -> PlanResult:
+        plan = mip.decode(solution, self)
+        first = stages[0]
+        a_s, a_c = self.count_objectives[0]
+        objective = a_s * plan.street.size + a_c * plan.community.size
+        bound = min(first.bound, objective)
+        walking = stages[-1]
+        walk_value = float(
+            np.dot(self.weights, np.nan_to_num(plan.street_min))
+            + np.dot(self.weights, np.nan_to_num(plan.community_min))
+        )
+        walk_bound = min(walking.bound, walk_value)
+        status = max((st.status for st in stages), key=_STATUS_RANK.__getitem__)
+        street_set = np.zeros(self.n_sites, dtype=bool)
+        street_set[plan.street] = True
+        sites = plan.community  # every street centre stands with a community home
+        tier = np.where(street_set[sites], STREET, COMMUNITY).astype(np.int64)
+        details: dict[str, object] = {
+            "street_sites": plan.street,
+            "community_sites": plan.community,
+            "street_assignment": plan.street_assignment,
+            "street_walk_min": plan.street_min,
+            "community_walk_min": plan.community_min,
+            "street_load": _load(self.weights, plan.street_assignment, plan.street),
+            "community_load": _load(self.weights, plan.community_assignment, plan.community),
+            "count_objectives": [
+                a * plan.street.size + b * plan.community.size for a, b in self.count_objectives
+            ],
+            "walking_objective": walk_value,
+            "walking_bound": walk_bound,
+            "walking_gap": _gap(walk_value, walk_bound),
+            "stages": [st.public() for st in stages],
+            "message": "; ".join(f"{st.kind} {st.level}: {st.model_status}" for st in stages),
+            **mip.size(),
+        }
+        log.info(
+            "two-tier plan: %d street centres, %d community homes, %.6g resident-minutes, %s",
+            plan.street.size,
+            plan.community.size,
+            walk_value,
+            status,
+        )
+        return PlanResult(
+            objective=float(objective),
+            sites=sites,
+            assignment=plan.community_assignment,
+            bound=bound,
+            gap=_gap(objective, bound),
+            status=status,
+            seconds=seconds,
+            tier=tier,
+            details=details,
+        )
+
+
+# ---------------------------------------------------------------------- the models
+@dataclass(frozen=True)
+class _Options:
+    highs: Any
+    threads: int | None
+    mip_gap: float
+    deadline: float
+
+    def seconds_left(self) -> float:
+        return max(self.deadline - time.perf_counter(), 1e-3)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A constraint on the site variables ``y^S`` (columns ``0..n-1``), ``y^C`` (``n..2n-1``)."""
+
+    cols: I8
+    vals: F8
+    lower: float
+    upper: float
+    valid: bool = True
+    """False for a heuristic cut, which may cut off optimal plans."""
+
+    @classmethod
+    def of(
+        cls,
+        cols: ArrayLike,
+        vals: ArrayLike | None,
+        *,
+        lower: float = -np.inf,
+        upper: float = np.inf,
+        valid: bool = True,
+    ) -> _Row:
+        c = np.asarray(cols, dtype=np.int64)
+        v = np.ones(c.shape[0]) if vals is None else np.asarray(vals, dtype=np.float64)
+        keep = v != 0
+        return cls(c[keep], v[keep], float(lower), float(upper), valid)
+
+
+@dataclass(frozen=True)
+class _Incumbent:
+    """A plan: open sites per tier and the chosen pairs (masks over the usable pairs)."""
+
+    y_street: B1
+    y_community: B1
+    x_street: B1
+    x_community: B1
+
+    def count(self, weights: CountObjective) -> float:
+        return float(weights[0] * self.y_street.sum() + weights[1] * self.y_community.sum())
+
+    def vector(self, mip: _Mip) -> F8:
+        return np.concatenate(
+            [self.y_street, self.y_community, self.x_street, self.x_community]
+        ).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class _Found:
+    y: B1 | None
+    bound: float
+    status: Status
+    model_status: str
+    nodes: int
+
+
+class _Master:
+    """The site variables alone, with the covering rows: a relaxation of the plan.
+
+    Columns ``y^S`` then ``y^C``; rows: each demand point has an open site of each tier
+    within its circle (the assignment rows summed over a point's pairs), co-location, and
+    the rows added later (capacity cuts, count levels).  Every valid row holds for the full
+    model, so with only those the master's optimum bounds each count level from below.
+    """
+
+    def __init__(self, plan: TwoTierPlan, street: _Pairs, community: _Pairs, opts: _Options):
+        from scipy import sparse
+
+        self.street = street
+        self.community = community
+        self.opts = opts
+        self.rows: list[_Row] = []
+        n, m = plan.n_sites, plan.n_demand
+        site = np.arange(n, dtype=np.int64)
+        rows = np.concatenate([street.demand, m + community.demand, 2 * m + site, 2 * m + site])
+        cols = np.concatenate([street.site, n + community.site, site, n + site])
+        vals = np.concatenate([np.ones(street.n + community.n), np.ones(n), -np.ones(n)])
+        self.a = sparse.csc_array((vals, (rows, cols)), shape=(2 * m + n, 2 * n))
+        self.a.sort_indices()
+        self.row_lower = np.concatenate([np.ones(2 * m), np.full(n, -np.inf)])
+        self.row_upper = np.concatenate([np.full(2 * m, np.inf), np.zeros(n)])
+        self.col_lower, self.col_upper = _site_bounds(plan)
+        self.n_cols = 2 * n
+        self.h = self._load()
+
+    def _load(self) -> highspy.Highs:
+        h = _new_highs(self.opts)
+        highs = self.opts.highs
+        _ok(
+            h.passModel(
+                self.n_cols,
+                int(self.a.shape[0]),
+                int(self.a.nnz),
+                int(highs.MatrixFormat.kColwise),
+                int(highs.ObjSense.kMinimize),
+                0.0,
+                np.zeros(self.n_cols),
+                self.col_lower,
+                self.col_upper,
+                self.row_lower,
+                self.row_upper,
+                self.a.indptr.astype(np.int64),
+                self.a.indices.astype(np.int64),
+                self.a.data.astype(np.float64),
+                np.full(self.n_cols, int(highs.HighsVarType.kInteger), dtype=np.int64),
+            ),
+            "passModel (master)",
+        )
+        for row in self.rows:
+            _add_row(h, row)
+        return h
+
+    def add_row(self, row: _Row) -> None:
+        self.rows.append(row)
+        _add_row(self.h, row)
+
+    def drop_heuristic_rows(self) -> None:
+        """Forget the heuristic cuts (they held for one level only)."""
+        self.rows = [row for row in self.rows if row.valid]
+        self.h = self._load()
+
+    def solve(self, cost: F8, opts: _Options) -> _Found:
+        cols = np.arange(self.n_cols, dtype=np.int64)
+        _ok(self.h.changeColsCost(self.n_cols, cols, cost), "changeColsCost (master)")
+        _ok(self.h.setOptionValue("time_limit", opts.seconds_left()), "time_limit")
+        self.h.run()
+        model_status = self.h.getModelStatus()
+        name = getattr(model_status, "name", str(model_status))
+        info = self.h.getInfo()
+        sol = self.h.getSolution()
+        has_plan = bool(sol.value_valid) and int(info.primal_solution_status) == 2
+        y = np.asarray(sol.col_value) > 0.5 if has_plan else None
+        status = _status(name, has_plan)
+        if status == "error":
+            raise SolverError(
+                f"HiGHS failed on the site model: {self.h.modelStatusToString(model_status)}"
+            )
+        return _Found(
+            y=y,
+            bound=float(info.mip_dual_bound) if status != "infeasible" else np.inf,
+            status=status,
+            model_status=self.h.modelStatusToString(model_status),
+            nodes=int(info.mip_node_count),
+        )
+
+
+def _site_bounds(plan: TwoTierPlan) -> tuple[F8, F8]:
+    """(5): existing centres kept (a street centre brings its community home), forbidden shut."""
+    lower = np.concatenate(
+        [plan.existing_street, plan.existing_community | plan.existing_street]
+    ).astype(np.float64)
+    upper = np.concatenate([~plan.forbidden, ~plan.forbidden]).astype(np.float64)
+    return lower, upper
+
+
+def _hall_cuts(pairs: _Pairs, weights: F8, capacity: F8, open_: B1, offset: int) -> list[_Row]:
+    """Capacity cuts for groups of demand points the open sites cannot hold, or none.
+
+    A maximum flow from the demand points (supplying their residents) through their pairs
+    at open sites to the sites (holding their capacity) tells whether the residents fit even
+    when split; if not, the demand points on the source side of a minimum cut, grouped by
+    the open sites joining them, include groups ``D`` with ``w(D) > sum of Q_j`` over the
+    open sites they reach.  Every plan must give each such group enough capacity within
+    reach, so ``sum_{j in N(D)} min(Q_j, w(D)) y_j >= w(D)`` over all the sites ``N(D)``
+    the group reaches (open or not) is valid, and this plan violates it.
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
+
+    m, n = int(weights.shape[0]), int(capacity.shape[0])
+    total = float(weights.sum())
+    if total <= 0:
+        return []
+    live = pairs.subset(open_[pairs.site])
+    # scipy's flow works in int32: residents scaled so that all of them fit.
+    scale = float(2**30) / total
+    w_int = np.ceil(weights * scale).astype(np.int64)
+    q_int = np.floor(np.minimum(capacity, total) * scale).astype(np.int64) * open_
+    src, snk = m + n, m + n + 1
+    big = np.iinfo(np.int32).max
+    graph = sparse.csr_array(
+        (
+            np.concatenate([w_int, np.full(live.n, big), q_int]).astype(np.int32),
+            (
+                np.concatenate([np.full(m, src), live.demand, m + np.arange(n)]),
+                np.concatenate([np.arange(m), m + live.site, np.full(n, snk)]),
+            ),
+        ),
+        shape=(m + n + 2, m + n + 2),
+    )
+    supply = graph.indptr[src]  # the source's arcs, to the demand points in order
+    cuts: list[_Row] = []
+    for _ in range(_HALL_FLOWS):
+        flow = maximum_flow(graph, src, snk)
+        if flow.flow_value >= int(graph.data[supply : supply + m].sum()):
+            break
+        residual = (graph - flow.flow).tocsr()
+        residual.data = (residual.data > 0).astype(np.int8)
+        residual.eliminate_zeros()
+        reached = breadth_first_order(residual, src, directed=True, return_predecessors=False)
+        side = np.zeros(m + n + 2, dtype=bool)
+        side[reached] = True
+        side[src] = False
+        demand = np.flatnonzero(side[:m])
+        group_pairs = live.subset(side[live.demand])
+        # Groups: demand points joined through open sites they share.
+        link = sparse.coo_array(
+            (np.ones(group_pairs.n), (group_pairs.demand, m + group_pairs.site)),
+            shape=(m + n, m + n),
+        )
+        _, label = connected_components(link, directed=False)
+        found = 0
+        for g in np.unique(label[demand]):
+            members = demand[label[demand] == g]
+            need = float(weights[members].sum())
+            mine = np.zeros(m, dtype=bool)
+            mine[members] = True
+            reach = np.unique(pairs.site[mine[pairs.demand]])
+            have = float(capacity[reach[open_[reach]]].sum())
+            if need > have * (1 + 1e-9) + 1e-9:
+                cuts.append(_Row.of(offset + reach, np.minimum(capacity[reach], need), lower=need))
+                found += 1
+        if not found:
+            break
+        # Look for further groups among the others: these ones supply nothing now.
+        graph.data[supply + demand] = 0
+    return cuts
+
+
+_HALL_FLOWS = 20
+"""Maximum flows per call of :func:`_hall_cuts` (each finds more groups, fewer rounds)."""
+
+
+def _margin_cuts(pairs: _Pairs, weights: F8, capacity: F8, open_: B1, offset: int) -> list[_Row]:
+    """Heuristic cuts asking the fullest groups of open sites to keep some capacity free.
+
+    Used when no single-site assignment is found in time although the residents fit when
+    split: the groups that would overflow at ``1 - margin`` of their capacity (the smallest
+    margin of :data:`_MARGINS` that finds one) must reach enough capacity to be that full
+    at most.  Not valid in general (marked so): a packing might exist without the margin.
+    """
+    for margin in _MARGINS:
+        cuts = _hall_cuts(pairs, weights, capacity * (1 - margin), open_, offset)
+        if cuts:
+            return [replace(row, valid=False) for row in cuts]
+    return []
+
+
+_MARGINS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
+"""Free-capacity margins tried, smallest first, by :func:`_margin_cuts`."""
+
+
+@dataclass(frozen=True)
+class _Assigned:
+    x: B1 | None
+    """Mask over the tier's usable pairs: the pair serving each demand point."""
+    proven_infeasible: bool
+
+
+def _assign(pairs: _Pairs, weights: F8, capacity: F8, open_: B1, opts: _Options) -> _Assigned:
+    """Each demand point to one open site within its circle, within capacity, walking least.
+
+    A generalised assignment problem on the open sites' pairs.  Its LP relaxation (a
+    transportation problem) leaves at most about one demand point per full site split
+    between sites; those points, and the points settled at the sites they can reach, are
+    then assigned by a small MIP in the capacity the others leave (widening twice if that
+    fails).  Only then is the whole assignment solved as a MIP (to
+    :data:`_ASSIGN_GAP`: it starts the walking stage, it proves nothing).
+    """
+    m = int(weights.shape[0])
+    live_at = np.flatnonzero(open_[pairs.site])
+    live = pairs.subset(open_[pairs.site])
+    reached = np.zeros(m, dtype=bool)
+    reached[live.demand] = True
+    if not reached.all():
+        return _Assigned(None, proven_infeasible=True)
+    everyone = np.ones(m, dtype=bool)
+    lp, lp_infeasible = _solve_assignment(live, weights, capacity, everyone, opts, integer=False)
+    if lp is None:
+        # An LP stopped by the clock proves nothing; an infeasible one: not even split fits.
+        return _Assigned(None, proven_infeasible=lp_infeasible)
+    whole = lp > 1 - 1e-6
+    settled = np.zeros(m, dtype=bool)
+    settled[live.demand[whole]] = True
+    split = ~settled
+    x = whole & settled[live.demand]
+    # Reopen ever more: the split points; also the points at the sites splitting them; also
+    # those at every site the split points reach.  Assign them in the capacity left.
+    for widen in range(3):
+        if settled.all():
+            break
+        near = np.zeros(capacity.shape[0], dtype=bool)
+        if widen == 1:
+            near[live.site[split[live.demand] & (lp > 1e-9)]] = True
+        elif widen == 2:
+            near[live.site[split[live.demand]]] = True
+        free = split | ~settled
+        free[live.demand[x & near[live.site]]] = True
+        keep = x & ~free[live.demand]
+        used = np.bincount(
+            live.site[keep], weights=weights[live.demand[keep]], minlength=capacity.shape[0]
+        )
+        rest, _ = _solve_assignment(
+            live, weights, capacity - used, free, opts, integer=True, seconds=_REPAIR_S
+        )
+        if rest is not None:
+            x = keep | (rest > 0.5)
+            settled[:] = True
+    if not settled.all():
+        full, infeasible = _solve_assignment(
+            live, weights, capacity, everyone, opts, integer=True, seconds=_ASSIGN_S
+        )
+        if full is None:
+            return _Assigned(None, proven_infeasible=infeasible)
+        x = full > 0.5
+    mask = np.zeros(pairs.n, dtype=bool)
+    mask[live_at[x]] = True
+    return _Assigned(mask, proven_infeasible=False)
+
+
+def _solve_assignment(
+    live: _Pairs,
+    weights: F8,
+    capacity: F8,
+    todo: B1,
+    opts: _Options,
+    *,
+    integer: bool,
+    seconds: float = np.inf,
+) -> tuple[F8 | None, bool]:
+    """The assignment of the demand points ``todo`` (LP or MIP).
+
+    Returns x per pair (None if no solution was found) and whether HiGHS proved that
+    there is none.
+    """
+    from scipy import sparse
+
+    keep = todo[live.demand]
+    k = np.flatnonzero(keep)
+    demand = live.demand[k]
+    sites, rank = np.unique(live.site[k], return_inverse=True)
+    rows, first_row = np.unique(demand, return_inverse=True)
+    n_k = int(k.shape[0])
+    cols = np.arange(n_k, dtype=np.int64)
+    a = sparse.csc_array(
+        (
+            np.concatenate([np.ones(n_k), weights[demand]]),
+            (np.concatenate([first_row, rows.shape[0] + rank]), np.concatenate([cols, cols])),
+        ),
+        shape=(rows.shape[0] + sites.shape[0], n_k),
+    )
+    a.sort_indices()
+    highs = opts.highs
+    h = _new_highs(opts, mip_gap=max(opts.mip_gap, _ASSIGN_GAP))
+    kind = highs.HighsVarType.kInteger if integer else highs.HighsVarType.kContinuous
+    _ok(
+        h.passModel(
+            n_k,
+            int(a.shape[0]),
+            int(a.nnz),
+            int(highs.MatrixFormat.kColwise),
+            int(highs.ObjSense.kMinimize),
+            0.0,
+            weights[demand] * live.walk_min[k],
+            np.zeros(n_k),
+            np.ones(n_k),
+            np.concatenate([np.ones(rows.shape[0]), np.full(sites.shape[0], -np.inf)]),
+            np.concatenate([np.ones(rows.shape[0]), np.maximum(capacity[sites], 0.0)]),
+            a.indptr.astype(np.int64),
+            a.indices.astype(np.int64),
+            a.data.astype(np.float64),
+            np.full(n_k, int(kind), dtype=np.int64),
+        ),
+        "passModel (assignment)",
+    )
+    _ok(h.setOptionValue("time_limit", min(opts.seconds_left(), seconds)), "time_limit")
+    h.run()
+    infeasible = getattr(h.getModelStatus(), "name", "") == "kInfeasible"
+    sol = h.getSolution()
+    if not (bool(sol.value_valid) and int(h.getInfo().primal_solution_status) == 2):
+        return None, infeasible
+    x = np.zeros(live.n)
+    x[k] = np.asarray(sol.col_value, dtype=np.float64)
+    return x, False
+
+
+_REPAIR_S = 2.0
+"""Seconds each repair of a split assignment may take (a heuristic step)."""
+_ASSIGN_S = 5.0
+"""Seconds the whole assignment MIP may take before the round gives up on these sites."""
+_ASSIGN_GAP = 1e-2
+"""Relative gap of the assignment that completes a count level's plan (a start, not a proof)."""
+
+
+# ---------------------------------------------------------------------- the full MIP
+@dataclass(frozen=True)
+class _Plan:
+    street: I8
+    community: I8
+    street_assignment: I8
+    community_assignment: I8
+    street_min: F8
+    community_min: F8
+
+
+@dataclass(frozen=True)
+class _Mip:
+    """The full model, column-wise, and where each kind of variable sits.
+
+    Columns: ``y^S``, ``y^C`` (sites), ``x^S``, ``x^C`` (pairs).  Rows: (1) assignment S
+    and C (demand points), (2) capacity S and C (sites), (3) links for pairs of demand
+    points of weight 0 (``_LINK_ALL``: every pair), (3') covering S and C (demand points),
+    (4) co-location (sites); the master's rows are added when passed to HiGHS.
+    """
+
+    n_sites: int
+    street: _Pairs
+    community: _Pairs
+    col_lower: F8
+    col_upper: F8
+    row_lower: F8
+    row_upper: F8
+    start: I8
+    index: I8
+    value: F8
+
+    @property
+    def n_cols(self) -> int:
+        return int(self.col_lower.shape[0])
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_lower.shape[0])
+
+    @classmethod
+    def build(cls, plan: TwoTierPlan, street: _Pairs, community: _Pairs) -> _Mip:
+        from scipy import sparse
+
+        n, m = plan.n_sites, plan.n_demand
+        w = plan.weights
+        ys, yc, xs, xc = 0, n, 2 * n, 2 * n + street.n
+        site = np.arange(n, dtype=np.int64)
+        ks = np.arange(street.n, dtype=np.int64)
+        kc = np.arange(community.n, dtype=np.int64)
+        ls = ks[(w[street.demand] <= 0) | _LINK_ALL]
+        lc = kc[(w[community.demand] <= 0) | _LINK_ALL]
+        r_as, r_ac = 0, m  # (1)
+        r_cs, r_cc = 2 * m, 2 * m + n  # (2)
+        r_vs, r_vc = 2 * m + 2 * n, 3 * m + 2 * n  # (3')
+        r_co = 4 * m + 2 * n  # (4)
+        r_ls = r_co + n  # (3)
+        r_lc = r_ls + ls.shape[0]
+        n_rows = r_lc + lc.shape[0]
+        parts = [
+            (r_as + street.demand, xs + ks, np.ones(street.n)),
+            (r_ac + community.demand, xc + kc, np.ones(community.n)),
+            (r_cs + street.site, xs + ks, w[street.demand]),
+            (r_cc + community.site, xc + kc, w[community.demand]),
+            (r_cs + site, ys + site, -plan.street_capacity),
+            (r_cc + site, yc + site, -plan.community_capacity),
+            (r_vs + street.demand, ys + street.site, np.ones(street.n)),
+            (r_vc + community.demand, yc + community.site, np.ones(community.n)),
+            (r_co + site, ys + site, np.ones(n)),
+            (r_co + site, yc + site, -np.ones(n)),
+            (r_ls + np.arange(ls.shape[0]), xs + ls, np.ones(ls.shape[0])),
+            (r_ls + np.arange(ls.shape[0]), ys + street.site[ls], -np.ones(ls.shape[0])),
+            (r_lc + np.arange(lc.shape[0]), xc + lc, np.ones(lc.shape[0])),
+            (r_lc + np.arange(lc.shape[0]), yc + community.site[lc], -np.ones(lc.shape[0])),
+        ]
+        n_cols = 2 * n + street.n + community.n
+        a = sparse.csc_array(
+            (
+                np.concatenate([p[2] for p in parts]).astype(np.float64),
+                (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])),
+            ),
+            shape=(n_rows, n_cols),
+        )
+        a.sort_indices()
+        inf = np.inf
+        n_le = n_rows - 4 * m - 2 * n  # rows (4) and (3), both "<= 0"
+        row_lower = np.concatenate(
+            [np.ones(2 * m), np.full(2 * n, -inf), np.ones(2 * m), np.full(n_le, -inf)]
+        )
+        row_upper = np.concatenate(
+            [np.ones(2 * m), np.zeros(2 * n), np.full(2 * m, inf), np.zeros(n_le)]
+        )
+        y_lower, y_upper = _site_bounds(plan)
+        return cls(
+            n_sites=n,
+            street=street,
+            community=community,
+            col_lower=np.concatenate([y_lower, np.zeros(n_cols - 2 * n)]),
+            col_upper=np.concatenate([y_upper, np.ones(n_cols - 2 * n)]),
+            row_lower=row_lower,
+            row_upper=row_upper,
+            start=a.indptr.astype(np.int64),
+            index=a.indices.astype(np.int64),
+            value=a.data.astype(np.float64),
+        )
+
+    def pass_to(self, h: highspy.Highs, highs: Any, rows: Sequence[_Row]) -> None:
+        _ok(
+            h.passModel(
+                self.n_cols,
+                self.n_rows,
+                int(self.value.shape[0]),
+                int(highs.MatrixFormat.kColwise),
+                int(highs.ObjSense.kMinimize),
+                0.0,
+                np.zeros(self.n_cols),
+                self.col_lower,
+                self.col_upper,
+                self.row_lower,
+                self.row_upper,
+                self.start,
+                self.index,
+                self.value,
+                np.full(self.n_cols, int(highs.HighsVarType.kInteger), dtype=np.int64),
+            ),
+            "passModel",
+        )
+        for row in rows:
+            _add_row(h, row)
+
+    def walking_cost(self, weights: F8) -> F8:
+        cost = np.zeros(self.n_cols)
+        xs = 2 * self.n_sites
+        xc = xs + self.street.n
+        cost[xs:xc] = weights[self.street.demand] * self.street.walk_min
+        cost[xc:] = weights[self.community.demand] * self.community.walk_min
+        return cost
+
+    def size(self) -> dict[str, object]:
+        return {"rows": self.n_rows, "cols": self.n_cols, "nonzeros": int(self.value.shape[0])}
+
+    def decode(self, solution: F8, plan: TwoTierPlan) -> _Plan:
+        n = self.n_sites
+        on = solution > 0.5
+        xs = 2 * n
+        xc = xs + self.street.n
+        s_assign, s_min = _assignment(self.street.subset(on[xs:xc]), plan.n_demand)
+        c_assign, c_min = _assignment(self.community.subset(on[xc:]), plan.n_demand)
+        if (s_assign < 0).any() or (c_assign < 0).any():
+            raise SolverError(
+                "HiGHS returned a plan that leaves demand points unassigned "
+                f"(street: {_head(np.flatnonzero(s_assign < 0))}, community: "
+                f"{_head(np.flatnonzero(c_assign < 0))}); the model is numerically troubled"
+            )
+        # Close centres that serve no one, unless existing or holding a street centre.
+        s_used = np.zeros(n, dtype=bool)
+        s_used[s_assign] = True
+        c_used = np.zeros(n, dtype=bool)
+        c_used[c_assign] = True
+        street = on[:n] & (s_used | plan.existing_street)
+        community = on[n : 2 * n] & (c_used | plan.existing_community | street)
+        return _Plan(
+            street=np.flatnonzero(street).astype(np.int64),
+            community=np.flatnonzero(community).astype(np.int64),
+            street_assignment=s_assign,
+            community_assignment=c_assign,
+            street_min=s_min,
+            community_min=c_min,
+        )
+
+
+_LINK_ALL = False
+"""Write the links x_ij <= y_j for every pair (else only where w_i = 0; see the class notes)."""
+
+
+def _assignment(chosen: _Pairs, n_demand: int) -> tuple[I8, F8]:
+    site = np.full(n_demand, -1, dtype=np.int64)
+    minutes = np.full(n_demand, np.nan)
+    site[chosen.demand] = chosen.site
+    minutes[chosen.demand] = chosen.walk_min
+    return site, minutes
+
+
+def _load(weights: F8, assignment: I8, sites: I8) -> F8:
+    ok = assignment >= 0
+    per_site = np.bincount(
+        assignment[ok], weights=weights[ok], minlength=int(sites.max(initial=-1)) + 1
+    )
+    return per_site[sites].astype(np.float64)
+
+
+# ---------------------------------------------------------------------- HiGHS
+def _highs_module() -> Any:
+    try:
+        import highspy
+    except ImportError as exc:  # pragma: no cover - highspy is installed with linli
+        raise SolverError(
+            "TwoTierPlan.solve needs HiGHS: install it with `pip install highspy`"
+        ) from exc
+    return highspy
+
+
+def _new_highs(opts: _Options, *, mip_gap: float | None = None) -> highspy.Highs:
+    h: highspy.Highs = opts.highs.Highs()
+    _ok(h.setOptionValue("output_flag", False), "setOptionValue output_flag")
+    gap = opts.mip_gap if mip_gap is None else mip_gap
+    _ok(h.setOptionValue("mip_rel_gap", float(gap)), "setOptionValue mip_rel_gap")
+    if opts.threads is not None:
+        _ok(h.setOptionValue("threads", int(opts.threads)), "setOptionValue threads")
+    return h
+
+
+def _ok(status: Any, what: str) -> None:
+    name = getattr(status, "name", str(status))
+    if name == "kError":
+        raise SolverError(f"HiGHS {what} failed (status {name})")
+
+
+def _add_row(h: highspy.Highs, row: _Row) -> None:
+    _ok(
+        h.addRow(row.lower, row.upper, int(row.cols.shape[0]), row.cols, row.vals),
+        "addRow",
+    )
+
+
+def _status(model_status: str, has_plan: bool) -> Status:
+    if model_status == "kOptimal":
+        return "optimal"
+    if model_status == "kInfeasible":
+        return "infeasible"
+    if model_status in ("kTimeLimit", "kInterrupt", "kHighsInterrupt"):
+        return "time_limit"
+    return "error"
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """What one stage (a count level or the walking stage) reached."""
+
+    objective: float
+    bound: float
+    status: Status
+    model_status: str
+    seconds: float
+    nodes: int
+    solution: F8 | None = field(repr=False)
+    kind: str = ""
+    level: int = -1
+    weights: CountObjective | None = None
+
+    @property
+    def gap(self) -> float:
+        return _gap(self.objective, self.bound)
+
+    @classmethod
+    def skipped(cls, objective: float) -> _Stage:
+        """Not run: no time left (0 bounds a sum of minutes from below)."""
+        return cls(objective, 0.0, "time_limit", "not run: time limit reached", 0.0, 0, None)
+
+    def labelled(self, kind: str, level: int, weights: CountObjective | None) -> _Stage:
+        return replace(self, kind=kind, level=level, weights=weights)
+
+    def public(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "level": self.level,
+            "weights": self.weights,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "status": self.status,
+            "model_status": self.model_status,
+            "seconds": self.seconds,
+            "nodes": self.nodes,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} {self.level} {self.weights or ''}: {self.objective:.6g} (bound "
+            f"{self.bound:.6g}, {self.status}, {self.seconds:.2f} s, {self.nodes} nodes)"
+        )
+
+
+def _run_stage(h: highspy.Highs, cost: F8, start_from: F8, deadline: float) -> _Stage:
+    """Minimise ``cost`` over the model in ``h``, starting from the plan ``start_from``."""
+    t0 = time.perf_counter()
+    cols = np.arange(cost.shape[0], dtype=np.int64)
+    _ok(h.changeColsCost(int(cost.shape[0]), cols, cost), "changeColsCost")
+    _ok(h.setSolution(int(cols.shape[0]), cols, start_from), "setSolution")
+    _ok(h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3)), "time_limit")
+    h.run()
+    model_status = h.getModelStatus()
+    info = h.getInfo()
+    sol = h.getSolution()
+    has_plan = bool(sol.value_valid) and int(info.primal_solution_status) == 2
+    status = _status(getattr(model_status, "name", str(model_status)), has_plan)
+    if status in ("error", "infeasible"):
+        # The start is a feasible plan: neither can happen unless HiGHS is in trouble.
+        raise SolverError(
+            f"HiGHS failed on the walking stage: {h.modelStatusToString(model_status)}"
+        )
+    solution = np.asarray(sol.col_value, dtype=np.float64) if has_plan else start_from
+    objective = float(cost @ solution)
+    bound = float(info.mip_dual_bound)
+    return _Stage(
+        objective=objective,
+        bound=min(bound, objective) if np.isfinite(bound) else 0.0,
+        status=status,
+        model_status=h.modelStatusToString(model_status),
+        seconds=time.perf_counter() - t0,
+        nodes=int(info.mip_node_count),
+        solution=solution,
+    )
+
+
+def _gap(objective: float, bound: float) -> float:
+    if not (np.isfinite(objective) and np.isfinite(bound)):
+        return float("inf") if np.isfinite(objective) else float("nan")
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def _integral(a_s: float, a_c: float) -> bool:
+    return float(a_s).is_integer() and float(a_c).is_integer()
+
+
+# ---------------------------------------------------------------------- validation
+@dataclass(frozen=True)
+class _Matrix:
+    pairs: _Pairs
+    shape: tuple[int, int]
+    rows: pd.Index | None
+    cols: pd.Index | None
+
+
+def _head(values: ArrayLike, limit: int = 10) -> str:
+    arr = np.asarray(values).ravel()
+    text = ", ".join(str(v) for v in arr[:limit].tolist())
+    return f"[{text}{', …' if arr.size > limit else ''}]"
+
+
+def _cutoff(value: float | None, name: str, source: str, problems: list[Problem]) -> float | None:
+    if value is None:
+        return None
+    try:
+        cut = float(value)
+    except (TypeError, ValueError):
+        cut = float("nan")
+    if not (np.isfinite(cut) and cut >= 0):
+        problems.append(Problem(source, "finite minutes >= 0, or None", repr(value), name))
+        return None
+    return cut
+
+
+def _read_matrix(
+    matrix: Any, name: str, cutoff: float | None, source: str, problems: list[Problem]
+) -> _Matrix | None:
+    """The pairs of a dense, scipy sparse or WalkMatrix matrix within ``cutoff``."""
+    from scipy import sparse
+
+    rows: pd.Index | None = None
+    cols: pd.Index | None = None
+    if isinstance(matrix, WalkMatrix):
+        shape = (matrix.n_origins, matrix.n_destinations)
+        i = matrix.origin_positions()
+        j = matrix.indices.astype(np.int64)
+        d = np.asarray(matrix.walk_min, dtype=np.float64)
+        rows, cols = matrix.origin_labels, matrix.destination_labels
+    elif sparse.issparse(matrix):
+        coo = sparse.coo_array(matrix)
+        shape = (int(coo.shape[0]), int(coo.shape[1]))
+        i = np.asarray(coo.row, dtype=np.int64)
+        j = np.asarray(coo.col, dtype=np.int64)
+        d = np.asarray(coo.data, dtype=np.float64)
+        keep = ~np.isinf(d) & ~np.isnan(d)
+        i, j, d = i[keep], j[keep], d[keep]
+    else:
+        try:
+            dense = np.asarray(matrix, dtype=np.float64)
+        except (TypeError, ValueError):
+            problems.append(Problem(source, "an array of minutes", type(matrix).__name__, name))
+            return None
+        if dense.ndim != 2:
+            problems.append(
+                Problem(source, "a 2-d array (demand x sites)", f"shape {dense.shape}", name)
+            )
+            return None
+        shape = (int(dense.shape[0]), int(dense.shape[1]))
+        i, j = np.nonzero(np.isfinite(dense))
+        i, j = i.astype(np.int64), j.astype(np.int64)
+        d = dense[i, j]
+    negative = d < 0
+    if negative.any():
+        k = int(np.flatnonzero(negative)[0])
+        problems.append(
+            Problem(
+                source,
+                "walking minutes >= 0",
+                f"{d[k]} at (demand {i[k]}, site {j[k]}); {int(negative.sum())} such pairs",
+                name,
+            )
+        )
+    if cutoff is not None:
+        keep = d <= cutoff
+        i, j, d = i[keep], j[keep], d[keep]
+    # Sorted by demand, site; a repeated pair keeps its shortest minutes.
+    order = np.lexsort((d, j, i))
+    i, j, d = i[order], j[order], d[order]
+    first = np.ones(i.shape[0], dtype=bool)
+    first[1:] = (i[1:] != i[:-1]) | (j[1:] != j[:-1])
+    return _Matrix(_Pairs(i[first], j[first], d[first]), shape, rows, cols)
+
+
+def _weights(
+    values: ArrayLike, n_demand: int | None, source: str, problems: list[Problem]
+) -> F8 | None:
+    try:
+        w = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        problems.append(Problem(source, "numbers of residents", repr(values)[:60], "weights"))
+        return None
+    if w.ndim != 1 or (n_demand is not None and w.shape[0] != n_demand):
+        problems.append(
+            Problem(
+                source,
+                f"one weight per demand point ({n_demand})",
+                f"shape {w.shape}",
+                "weights",
+            )
+        )
+        return None
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        problems.append(
+            Problem(
+                source,
+                "finite residents >= 0",
+                f"{_head(w[bad], 5)} at demand points {_head(np.flatnonzero(bad))}",
+                "weights",
+            )
+        )
+        return None
+    return w
+
+
+def _capacity(
+    values: ArrayLike, n_sites: int, name: str, source: str, problems: list[Problem]
+) -> F8:
+    try:
+        cap = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        problems.append(Problem(source, "residents per centre", repr(values)[:60], name))
+        return np.zeros(n_sites)
+    if cap.ndim == 0:
+        cap = np.full(n_sites, float(cap))
+    if cap.shape != (n_sites,):
+        problems.append(
+            Problem(source, f"one number or one per site ({n_sites})", f"shape {cap.shape}", name)
+        )
+        return np.zeros(n_sites)
+    bad = ~np.isfinite(cap) | (cap <= 0)
+    if bad.any():
+        problems.append(
+            Problem(
+                source,
+                "residents per centre > 0",
+                f"{_head(cap[bad], 5)} at sites {_head(np.flatnonzero(bad))}",
+                name,
+            )
+        )
+    return cap
+
+
+def _site_mask(
+    values: ArrayLike, n_sites: int, name: str, source: str, problems: list[Problem]
+) -> B1:
+    mask = np.zeros(n_sites, dtype=bool)
+    arr = np.asarray(values).ravel()
+    if arr.size == 0:
+        return mask
+    if not np.issubdtype(arr.dtype, np.integer):
+        problems.append(Problem(source, "site positions (integers)", f"{arr.dtype}", name))
+        return mask
+    out = (arr < 0) | (arr >= n_sites)
+    if out.any():
+        problems.append(
+            Problem(source, f"site positions in 0..{n_sites - 1}", _head(arr[out]), name)
+        )
+        return mask
+    mask[arr] = True
+    return mask
+
+
+def _label_positions(
+    labels: Sequence[Any], index: pd.Index, name: str, problems: list[Problem]
+) -> I8:
+    wanted = pd.Index(list(labels))
+    if wanted.empty:
+        return np.empty(0, dtype=np.int64)
+    pos = index.get_indexer(wanted)
+    missing = wanted[pos < 0]
+    if len(missing):
+        problems.append(
+            Problem("sites", "labels of the sites' index", _head(np.asarray(missing)), name)
+        )
+    return np.asarray(pos[pos >= 0], dtype=np.int64)
+
+
+def _levels(
+    levels: Sequence[CountObjective], source: str, problems: list[Problem]
+) -> tuple[CountObjective, ...]:
+    out: list[CountObjective] = []
+    for k, level in enumerate(levels):
+        try:
+            a_s, a_c = (float(v) for v in level)
+        except (TypeError, ValueError):
+            problems.append(
+                Problem(source, "(street weight, community weight)", repr(level), f"level {k}")
+            )
+            continue
+        if not (np.isfinite(a_s) and np.isfinite(a_c) and a_s >= 0 and a_c >= 0 and a_s + a_c > 0):
+            problems.append(
+                Problem(source, "weights >= 0, not both 0", repr(level), f"count_objectives[{k}]")
+            )
+            continue
+        out.append((a_s, a_c))
+    if not problems and not (any(a > 0 for a, _ in out) and any(b > 0 for _, b in out)):
+        problems.append(
+            Problem(
+                source,
+                "a count level weighing street centres and one weighing community homes "
+                "(a tier without one would open at every site that shortens a walk)",
+                repr(tuple(levels)),
+                "count_objectives",
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,63 @@
+"""``linli plan`` end to end on Yuzhong, and its bad input."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+from tests.conftest import require_shared
+from typer.testing import CliRunner
+
+from linli.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory):
+    base = require_shared("chongqing/yuzhong/derived_geojson")
+    tmp = tmp_path_factory.mktemp("plan")
+    b = gpd.read_file(base / "buildings_osm.geojson")
+    b = b[b.geom_type.isin(["Polygon", "MultiPolygon"])].sample(300, random_state=0)
+    b["population"] = np.random.default_rng(0).uniform(100, 600, len(b)).round()
+    path = tmp / "homes.gpkg"
+    b[["population", "geometry"]].to_file(path)
+    return path, tmp
+
+
+def test_plan_community_homes_for_given_demand(homes):
+    path, tmp = homes
+    osm = require_shared("chongqing/yuzhong/yuzhong.osm.pbf")
+    out = tmp / "out"
+    args = [
+        "plan", "--osm", str(osm), "--demand", str(path), "--tier", "community",
+        "--spacing-m", "400", "--time-limit", "60", "--out", str(out),
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert {"sites", "service_areas", "demand"} <= layers
+    sites = gpd.read_file(out / "plan.gpkg", layer="sites")
+    demand = gpd.read_file(out / "plan.gpkg", layer="demand")
+    # Every home is assigned to a chosen site within the 10-minute circle, within capacity.
+    assert (demand["site"] >= 0).all()
+    assert demand["walk_min"].max() <= 10.0 + 1e-9
+    assert set(demand["site"]) <= set(sites["site"])
+    assert (sites["residents"] <= 12_000 + 1e-6).all()
+    assert sites["residents"].sum() == pytest.approx(demand["population"].sum())
+    assert sites["why"].str.len().gt(0).all()
+    assert (out / "report.html").is_file()
+    assert (out / "plan.xlsx").is_file()
+
+
+def test_plan_refuses_an_unknown_tier(homes):
+    path, tmp = homes
+    osm = require_shared("chongqing/yuzhong/yuzhong.osm.pbf")
+    out = tmp / "bad"
+    result = runner.invoke(
+        app, ["plan", "--osm", str(osm), "--demand", str(path), "--tier", "city", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "--tier" in result.output
+    assert not out.exists()
