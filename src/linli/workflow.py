@@ -385,9 +385,8 @@ def run_plan_workflow(
 
     from linli.audit.prepare import demand_from_osm
     from linli.network import walk_network_from_osm
+    from linli.planning import SetCover, TwoTierPlan
     from linli.planning.candidates import sites_along_network
-    from linli.planning.models import SetCover
-    from linli.planning.two_tier import TwoTierPlan
     from linli.reports.plan import plan_tables, write_plan
     from linli.standards import load_profile
 
@@ -421,7 +420,7 @@ def run_plan_workflow(
             area=area,
         )  # fmt: skip
         notes.extend(pop_report.lines())
-    demand = demand.to_crs("EPSG:4326").reset_index(drop=True)
+    demand = _split_heavy(demand.to_crs("EPSG:4326").reset_index(drop=True), profile, notes)
     if user_sites is not None:
         sites = user_sites.to_crs("EPSG:4326").reset_index(drop=True)
         sites["kind"] = "candidate"
@@ -510,6 +509,30 @@ def run_plan_workflow(
                title=title, method_notes=notes, lang=request.lang)  # fmt: skip
     report(progress, steps, steps)
     return PlanOutcome(result=result, sites=tables.sites, out=request.out, notes=notes)
+
+
+def _split_heavy(demand: Any, profile: Any, notes: list[str]) -> Any:
+    """Split demand points heavier than a community home's capacity into equal parts.
+
+    Each demand point is served by one site, so a tower of 30,000 residents could never be
+    served by a centre for 12,000: it becomes three points of 10,000 at the same place.
+    """
+    import geopandas as gpd
+
+    capacity = float(min(t.population_served[1] for t in profile.tiers))
+    parts = np.ceil(demand["population"].to_numpy(dtype=float) / capacity).clip(min=1).astype(int)
+    if (parts == 1).all():
+        return demand
+    heavy = int((parts > 1).sum())
+    out = demand.loc[demand.index.repeat(parts)].copy()
+    out["population"] = out["population"] / np.repeat(parts, parts)
+    if "households" in out:
+        out["households"] = out["households"] / np.repeat(parts, parts)
+    notes.append(
+        f"{heavy} demand points hold more residents than a centre's capacity "
+        f"({capacity:,.0f}); each was split into equal parts at the same place."
+    )
+    return gpd.GeoDataFrame(out.reset_index(drop=True), crs=demand.crs)
 
 
 def _read_layer(path: Path, what: str) -> Any:

@@ -475,8 +475,9 @@ class TwoTierPlan:
         mip_gap : float
             Relative gap at which a stage counts as solved.
         threads : int, optional
-            HiGHS threads (HiGHS's global scheduler is reset to this number); default
-            HiGHS's choice.
+            HiGHS threads; default HiGHS's choice.  HiGHS keeps one scheduler per process,
+            reset here to this number: do not run solves with different ``threads`` in
+            parallel threads of one process.
 
         Returns
         -------
@@ -485,7 +486,10 @@ class TwoTierPlan:
             number of street centres) for the returned plan.  ``sites``: every chosen site
             (each holds a community home); ``tier``: :data:`STREET` where the site also
             holds a street centre, else :data:`COMMUNITY`.  ``assignment``: the community
-            home of each demand point.  ``status``: the worst of the stages'.
+            home of each demand point.  ``status``: the worst of the stages' (a count
+            level is ``heuristic`` when a heuristic cut was needed and its plan is above
+            the proven bound, ``time_limit`` when the clock stopped it; a stage the clock
+            left no time for keeps the plan before it).
             ``details`` holds ``street_sites``, ``community_sites``,
             ``street_assignment``, ``street_walk_min`` and ``community_walk_min`` (per
             demand point), ``street_load`` and ``community_load`` (residents per site, like
@@ -542,10 +546,11 @@ class TwoTierPlan:
         deadline = start + float(time_limit_s)
         opts = _Options(highs=highs, threads=threads, mip_gap=float(mip_gap), deadline=deadline)
         master = _Master(self, s_pairs, c_pairs, opts)
+        mip = _Mip.build(self, s_pairs, c_pairs)
         stages: list[_Stage] = []
         best: _Incumbent | None = None
         for level, weights in enumerate(self.count_objectives):
-            stage, best = self._count_level(level, weights, master, best, opts)
+            stage, best = self._count_level(level, weights, master, mip, best, opts)
             stages.append(stage)
             log.info("two-tier %s", stage)
             if best is None:
@@ -560,13 +565,15 @@ class TwoTierPlan:
                 )
             )
         assert best is not None  # every count level left a plan
-        mip = _Mip.build(self, s_pairs, c_pairs)
         cost = mip.walking_cost(self.weights)
-        start_from = best.vector(mip)
+        start_from = best.vector()
         if time.perf_counter() < deadline:
             h = _new_highs(opts)
             mip.pass_to(h, highs, master.rows)
             stage = _run_stage(h, cost, start_from, deadline)
+            if stage.solution is None:
+                # The start is a feasible plan: HiGHS cannot lose it unless in trouble.
+                raise SolverError(f"HiGHS failed on the walking stage: {stage.model_status}")
         else:
             stage = _Stage.skipped(float(cost @ start_from))
         stage = stage.labelled("walking", len(self.count_objectives), None)
@@ -580,6 +587,7 @@ class TwoTierPlan:
         level: int,
         weights: CountObjective,
         master: _Master,
+        mip: _Mip,
         best: _Incumbent | None,
         opts: _Options,
     ) -> tuple[_Stage, _Incumbent | None]:
@@ -589,7 +597,9 @@ class TwoTierPlan:
 
         1. A maximum flow tells whether the residents fit in the open sites within reach
            even when split; if not, a minimum cut gives groups of demand points whose
-           reachable capacity must grow: valid capacity cuts (:func:`_hall_cuts`).
+           reachable capacity must grow: valid capacity cuts (:func:`_short_groups`,
+           :func:`_capacity_cut`), and packing cuts where the members cannot be held
+           whole (:func:`_packing_cut`).
         2. Otherwise each demand point is assigned to one open site (:func:`_assign`).
            If that is proven impossible, the open set is cut off (no subset of it can
            serve either); if it is not found in its time slice (single sourcing into
@@ -599,7 +609,10 @@ class TwoTierPlan:
            unless its plan meets that bound.
 
         The master is a relaxation, so its bound holds for the level; the first plan that
-        can be served at the master's proven optimum is optimal.
+        can be served at the master's proven optimum is optimal.  A cut-off open set only
+        excludes that set and its subsets, so after :data:`_NOGOOD_LIMIT` of them (a small
+        model whose sites hardly pack) the level is handed to the full MIP (1)-(5) with the
+        valid cuts, started from the best plan so far.
         """
         t0 = time.perf_counter()
         n = self.n_sites
@@ -614,13 +627,14 @@ class TwoTierPlan:
         )
         proven = -np.inf  # the master's bound before any heuristic cut
         heuristic = False
-        rounds = cuts = nodes = 0
+        direct = mip.small
+        rounds = cuts = nodes = nogoods = 0
         status: Status = "error"
-        model_status = "not run: time limit reached"
-        while time.perf_counter() < opts.deadline:
+        model_status = "last: not run, time limit reached" if not direct else "small model"
+        while not direct and time.perf_counter() < opts.deadline:
             rounds += 1
             found = master.solve(np.repeat([a_s, a_c], n), opts)
-            model_status = found.model_status
+            model_status = f"last: {found.model_status}"
             nodes += found.nodes
             if found.status == "infeasible":
                 status = "infeasible" if best is None and not heuristic else "heuristic"
@@ -637,11 +651,12 @@ class TwoTierPlan:
             if free_street:
                 y_s = y_c.copy()
             opened = (y_s, y_c)
-            new = [
-                row
-                for (pairs, cap, off), y in zip(tiers, opened, strict=True)
-                for row in _hall_cuts(pairs, self.weights, cap, y, off)
-            ]
+            new: list[_Row] = []
+            for (pairs, cap, off), y in zip(tiers, opened, strict=True):
+                for group in _short_groups(pairs, self.weights, cap, y):
+                    new.append(_capacity_cut(group, self.weights, cap, off))
+                    packing = _packing_cut(group, self.weights, cap, y, off)
+                    new += [packing] if packing is not None else []
             if not new:
                 done = [
                     _assign(pairs, self.weights, cap, y, opts)
@@ -654,11 +669,21 @@ class TwoTierPlan:
                     status = "heuristic" if heuristic else found.status
                     break
                 for (pairs, cap, off), y, got in zip(tiers, opened, done, strict=True):
-                    if got.proven_infeasible:
+                    if got.x is not None:
+                        continue
+                    margin, groups = _margin_groups(pairs, self.weights, cap, y)
+                    packs = [_packing_cut(g, self.weights, cap, y, off) for g in groups]
+                    if any(row is not None for row in packs):
+                        new += [row for row in packs if row is not None]
+                    elif got.proven_infeasible:
                         # No subset of these sites can serve this tier either.
                         new.append(_Row.of(off + np.flatnonzero(allowed & ~y), None, lower=1.0))
-                    elif got.x is None:
-                        new += _margin_cuts(pairs, self.weights, cap, y, off)
+                        nogoods += 1
+                    else:
+                        slack = cap * (1 - margin)
+                        new += [
+                            _capacity_cut(g, self.weights, slack, off, valid=False) for g in groups
+                        ]
                 heuristic = heuristic or any(not row.valid for row in new)
                 if not new:
                     status = "time_limit"
@@ -666,24 +691,47 @@ class TwoTierPlan:
             for row in new:
                 master.add_row(row)
             cuts += len(new)
+            if nogoods >= _NOGOOD_LIMIT:
+                direct = True
+                break
         else:
-            status = "time_limit"
+            status = "time_limit" if not direct else status
         if heuristic:
             master.drop_heuristic_rows()
+        if direct and time.perf_counter() < opts.deadline:
+            h = _new_highs(opts)
+            mip.pass_to(h, opts.highs, master.rows)
+            start = best.vector() if best is not None else None
+            whole = _run_stage(h, mip.count_cost(a_s, a_c), start, opts.deadline)
+            nodes += whole.nodes
+            model_status = f"{model_status}; full MIP: {whole.model_status}"
+            if whole.status == "infeasible":
+                status = "infeasible"
+            else:
+                proven = max(proven, whole.bound)
+                status = whole.status
+            if whole.solution is not None:
+                plan = _Incumbent.of(whole.solution, mip)
+                if best is None or plan.count(weights) < best.count(weights) - 1e-9:
+                    best = plan
         objective = best.count(weights) if best is not None else float("nan")
         if _integral(a_s, a_c) and np.isfinite(proven):
             proven = float(np.ceil(proven - 1e-6))  # a count of whole centres
         bound = min(proven, objective) if np.isfinite(objective) else proven
-        if best is not None and objective <= bound + 1e-6 and status != "time_limit":
-            status = "optimal"  # the plan meets a proven bound
-        elif status == "optimal" and objective > bound + 1e-6:
-            status = "time_limit"
+        if best is not None:
+            if objective <= bound + 1e-6:
+                status = "optimal"  # the plan meets a proven bound
+            elif heuristic:
+                status = "heuristic"
+            elif status in ("optimal", "infeasible", "error"):
+                status = "time_limit"
         stage = _Stage(
             objective=objective,
             bound=bound,
             status=status,
-            model_status=f"{model_status} after {rounds} round(s), {cuts} cut(s)"
-            + (", some heuristic" if heuristic else ""),
+            model_status=f"sites: {rounds} round(s), {cuts} cut(s)"
+            + (", some heuristic" if heuristic else "")
+            + f"; {model_status}",
             seconds=time.perf_counter() - t0,
             nodes=nodes,
             solution=None,
@@ -869,10 +917,18 @@ class _Incumbent:
     def count(self, weights: CountObjective) -> float:
         return float(weights[0] * self.y_street.sum() + weights[1] * self.y_community.sum())
 
-    def vector(self, mip: _Mip) -> F8:
+    def vector(self) -> F8:
+        """The plan as the full MIP's columns (:class:`_Mip`)."""
         return np.concatenate(
             [self.y_street, self.y_community, self.x_street, self.x_community]
         ).astype(np.float64)
+
+    @classmethod
+    def of(cls, solution: F8, mip: _Mip) -> _Incumbent:
+        """The plan of the full MIP's columns."""
+        on = solution > 0.5
+        n, xc = mip.n_sites, 2 * mip.n_sites + mip.street.n
+        return cls(on[:n], on[n : 2 * n], on[2 * n : xc], on[xc:])
 
 
 @dataclass(frozen=True)
@@ -983,16 +1039,15 @@ def _site_bounds(plan: TwoTierPlan) -> tuple[F8, F8]:
     return lower, upper
 
 
-def _hall_cuts(pairs: _Pairs, weights: F8, capacity: F8, open_: B1, offset: int) -> list[_Row]:
-    """Capacity cuts for groups of demand points the open sites cannot hold, or none.
+def _short_groups(pairs: _Pairs, weights: F8, capacity: F8, open_: B1) -> list[tuple[I8, I8]]:
+    """Groups of demand points whose open sites within reach cannot hold them, or none.
 
     A maximum flow from the demand points (supplying their residents) through their pairs
     at open sites to the sites (holding their capacity) tells whether the residents fit even
     when split; if not, the demand points on the source side of a minimum cut, grouped by
     the open sites joining them, include groups ``D`` with ``w(D) > sum of Q_j`` over the
-    open sites they reach.  Every plan must give each such group enough capacity within
-    reach, so ``sum_{j in N(D)} min(Q_j, w(D)) y_j >= w(D)`` over all the sites ``N(D)``
-    the group reaches (open or not) is valid, and this plan violates it.
+    open sites they reach.  Returns ``(D, N(D))`` per group, ``N(D)`` being every site
+    (open or not) some member reaches.
     """
     from scipy import sparse
     from scipy.sparse.csgraph import breadth_first_order, connected_components, maximum_flow
@@ -1019,7 +1074,7 @@ def _hall_cuts(pairs: _Pairs, weights: F8, capacity: F8, open_: B1, offset: int)
         shape=(m + n + 2, m + n + 2),
     )
     supply = graph.indptr[src]  # the source's arcs, to the demand points in order
-    cuts: list[_Row] = []
+    groups: list[tuple[I8, I8]] = []
     for _ in range(_HALL_FLOWS):
         flow = maximum_flow(graph, src, snk)
         if flow.flow_value >= int(graph.data[supply : supply + m].sum()):
@@ -1048,36 +1103,81 @@ def _hall_cuts(pairs: _Pairs, weights: F8, capacity: F8, open_: B1, offset: int)
             reach = np.unique(pairs.site[mine[pairs.demand]])
             have = float(capacity[reach[open_[reach]]].sum())
             if need > have * (1 + 1e-9) + 1e-9:
-                cuts.append(_Row.of(offset + reach, np.minimum(capacity[reach], need), lower=need))
+                groups.append((members.astype(np.int64), reach.astype(np.int64)))
                 found += 1
         if not found:
             break
         # Look for further groups among the others: these ones supply nothing now.
         graph.data[supply + demand] = 0
-    return cuts
+    return groups
+
+
+def _capacity_cut(
+    group: tuple[I8, I8], weights: F8, capacity: F8, offset: int, *, valid: bool = True
+) -> _Row:
+    """``sum_{j in N(D)} min(Q_j, w(D)) y_j >= w(D)``: the group's residents fit within reach.
+
+    Valid for every plan: the members can only be served by the sites they reach.
+    """
+    members, reach = group
+    need = float(weights[members].sum())
+    return _Row.of(offset + reach, np.minimum(capacity[reach], need), lower=need, valid=valid)
+
+
+def _packing_cut(
+    group: tuple[I8, I8], weights: F8, capacity: F8, open_: B1, offset: int
+) -> _Row | None:
+    """``sum_{j in N(D)} y_j >= L``: enough sites to hold the members whole, if this cuts.
+
+    ``L`` is Martello and Toth's lower bound L2 on the bins of size ``max Q_j`` the
+    members' residents need when none may be split (:func:`_bins_needed`); valid for every
+    plan.  None when the open sites already number ``L``.
+    """
+    members, reach = group
+    need = _bins_needed(weights[members], float(capacity[reach].max()))
+    if need <= int(open_[reach].sum()):
+        return None
+    return _Row.of(offset + reach, None, lower=float(need))
+
+
+def _bins_needed(sizes: F8, q: float) -> int:
+    """Martello and Toth's bound L2 on the bins of size ``q`` that hold items ``sizes`` whole."""
+    s = np.asarray(sizes, dtype=np.float64)
+    tol = 1e-9 * q
+    best = int(np.ceil(s.sum() / q - 1e-9))
+    alphas = np.unique(np.concatenate([[0.0], s[s <= q / 2 + tol]]))
+    for a in alphas:
+        big = s > q - a + tol
+        mid = (s > q / 2 + tol) & ~big
+        small = (s >= a - tol) & (s <= q / 2 + tol)
+        room = mid.sum() * q - s[mid].sum()
+        extra = max(0, int(np.ceil((s[small].sum() - room) / q - 1e-9)))
+        best = max(best, int(big.sum() + mid.sum()) + extra)
+    return best
 
 
 _HALL_FLOWS = 20
-"""Maximum flows per call of :func:`_hall_cuts` (each finds more groups, fewer rounds)."""
+"""Maximum flows per call of :func:`_short_groups` (each finds more groups, fewer rounds)."""
 
 
-def _margin_cuts(pairs: _Pairs, weights: F8, capacity: F8, open_: B1, offset: int) -> list[_Row]:
-    """Heuristic cuts asking the fullest groups of open sites to keep some capacity free.
+def _margin_groups(
+    pairs: _Pairs, weights: F8, capacity: F8, open_: B1
+) -> tuple[float, list[tuple[I8, I8]]]:
+    """The groups that would overflow at ``1 - margin`` of their capacity, and the margin.
 
-    Used when no single-site assignment is found in time although the residents fit when
-    split: the groups that would overflow at ``1 - margin`` of their capacity (the smallest
-    margin of :data:`_MARGINS` that finds one) must reach enough capacity to be that full
-    at most.  Not valid in general (marked so): a packing might exist without the margin.
+    The fullest groups of open sites when the residents fit split but no single-site
+    assignment was found: where to look for a packing cut, or (heuristically) to ask for a
+    margin of free capacity.
     """
     for margin in _MARGINS:
-        cuts = _hall_cuts(pairs, weights, capacity * (1 - margin), open_, offset)
-        if cuts:
-            return [replace(row, valid=False) for row in cuts]
-    return []
+        groups = _short_groups(pairs, weights, capacity * (1 - margin), open_)
+        if groups:
+            return margin, groups
+    return 0.0, []
 
 
 _MARGINS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
-"""Free-capacity margins tried, smallest first, by :func:`_margin_cuts`."""
+"""Free-capacity margins tried, smallest first, by :func:`_margin_groups`."""
 
 
 @dataclass(frozen=True)
@@ -1218,6 +1318,8 @@ _REPAIR_S = 2.0
 """Seconds each repair of a split assignment may take (a heuristic step)."""
 _ASSIGN_S = 5.0
 """Seconds the whole assignment MIP may take before the round gives up on these sites."""
+_NOGOOD_LIMIT = 3
+"""Cut-off open sets after which a count level goes to the full MIP."""
 _ASSIGN_GAP = 1e-2
 """Relative gap of the assignment that completes a count level's plan (a start, not a proof)."""
 
@@ -1238,14 +1340,17 @@ class _Mip:
     """The full model, column-wise, and where each kind of variable sits.
 
     Columns: ``y^S``, ``y^C`` (sites), ``x^S``, ``x^C`` (pairs).  Rows: (1) assignment S
-    and C (demand points), (2) capacity S and C (sites), (3) links for pairs of demand
-    points of weight 0 (``_LINK_ALL``: every pair), (3') covering S and C (demand points),
-    (4) co-location (sites); the master's rows are added when passed to HiGHS.
+    and C (demand points), (3) covering S and C (demand points; large models only), (2)
+    capacity S and C (sites), (4) co-location (sites), links ``x_ij <= y_j`` (small models:
+    every pair; large: pairs of demand points of weight 0); the master's rows are added
+    when passed to HiGHS.
     """
 
     n_sites: int
     street: _Pairs
     community: _Pairs
+    small: bool
+    """At most :data:`_SMALL_PAIRS` pairs: every link written, count levels solved whole."""
     col_lower: F8
     col_upper: F8
     row_lower: F8
@@ -1272,13 +1377,18 @@ class _Mip:
         site = np.arange(n, dtype=np.int64)
         ks = np.arange(street.n, dtype=np.int64)
         kc = np.arange(community.n, dtype=np.int64)
-        ls = ks[(w[street.demand] <= 0) | _LINK_ALL]
-        lc = kc[(w[community.demand] <= 0) | _LINK_ALL]
-        r_as, r_ac = 0, m  # (1)
-        r_cs, r_cc = 2 * m, 2 * m + n  # (2)
-        r_vs, r_vc = 2 * m + 2 * n, 3 * m + 2 * n  # (3')
-        r_co = 4 * m + 2 * n  # (4)
-        r_ls = r_co + n  # (3)
+        # Small: every link (then the covering rows are their sums, left out); large: the
+        # covering rows, and links only where (2) does not hold x at 0 (w_i = 0).
+        link_all = street.n + community.n <= _SMALL_PAIRS
+        ls = ks[(w[street.demand] <= 0) | link_all]
+        lc = kc[(w[community.demand] <= 0) | link_all]
+        cover = 0 if link_all else m
+        r_as, r_ac = 0, m  # (1) = 1
+        r_vs, r_vc = 2 * m, 2 * m + cover  # (3) >= 1
+        r_cs = 2 * m + 2 * cover  # (2) <= 0
+        r_cc = r_cs + n
+        r_co = r_cc + n  # (4) <= 0
+        r_ls = r_co + n  # links <= 0
         r_lc = r_ls + ls.shape[0]
         n_rows = r_lc + lc.shape[0]
         parts = [
@@ -1288,8 +1398,6 @@ class _Mip:
             (r_cc + community.site, xc + kc, w[community.demand]),
             (r_cs + site, ys + site, -plan.street_capacity),
             (r_cc + site, yc + site, -plan.community_capacity),
-            (r_vs + street.demand, ys + street.site, np.ones(street.n)),
-            (r_vc + community.demand, yc + community.site, np.ones(community.n)),
             (r_co + site, ys + site, np.ones(n)),
             (r_co + site, yc + site, -np.ones(n)),
             (r_ls + np.arange(ls.shape[0]), xs + ls, np.ones(ls.shape[0])),
@@ -1297,6 +1405,11 @@ class _Mip:
             (r_lc + np.arange(lc.shape[0]), xc + lc, np.ones(lc.shape[0])),
             (r_lc + np.arange(lc.shape[0]), yc + community.site[lc], -np.ones(lc.shape[0])),
         ]
+        if cover:
+            parts += [
+                (r_vs + street.demand, ys + street.site, np.ones(street.n)),
+                (r_vc + community.demand, yc + community.site, np.ones(community.n)),
+            ]
         n_cols = 2 * n + street.n + community.n
         a = sparse.csc_array(
             (
@@ -1306,19 +1419,15 @@ class _Mip:
             shape=(n_rows, n_cols),
         )
         a.sort_indices()
-        inf = np.inf
-        n_le = n_rows - 4 * m - 2 * n  # rows (4) and (3), both "<= 0"
-        row_lower = np.concatenate(
-            [np.ones(2 * m), np.full(2 * n, -inf), np.ones(2 * m), np.full(n_le, -inf)]
-        )
-        row_upper = np.concatenate(
-            [np.ones(2 * m), np.zeros(2 * n), np.full(2 * m, inf), np.zeros(n_le)]
-        )
+        n_le = n_rows - r_cs
+        row_lower = np.concatenate([np.ones(2 * m + 2 * cover), np.full(n_le, -np.inf)])
+        row_upper = np.concatenate([np.ones(2 * m), np.full(2 * cover, np.inf), np.zeros(n_le)])
         y_lower, y_upper = _site_bounds(plan)
         return cls(
             n_sites=n,
             street=street,
             community=community,
+            small=link_all,
             col_lower=np.concatenate([y_lower, np.zeros(n_cols - 2 * n)]),
             col_upper=np.concatenate([y_upper, np.ones(n_cols - 2 * n)]),
             row_lower=row_lower,
@@ -1351,6 +1460,12 @@ class _Mip:
         )
         for row in rows:
             _add_row(h, row)
+
+    def count_cost(self, a_street: float, a_community: float) -> F8:
+        cost = np.zeros(self.n_cols)
+        cost[: self.n_sites] = a_street
+        cost[self.n_sites : 2 * self.n_sites] = a_community
+        return cost
 
     def walking_cost(self, weights: F8) -> F8:
         cost = np.zeros(self.n_cols)
@@ -1393,8 +1508,9 @@ class _Mip:
         )
 
 
-_LINK_ALL = False
-"""Write the links x_ij <= y_j for every pair (else only where w_i = 0; see the class notes)."""
+_SMALL_PAIRS = 10_000
+"""Up to this many pairs the model is small: every link x_ij <= y_j is written (a strong LP
+that HiGHS solves fast at this size) and count levels are solved as the full MIP."""
 
 
 def _assignment(chosen: _Pairs, n_demand: int) -> tuple[I8, F8]:
@@ -1505,12 +1621,13 @@ class _Stage:
         )
 
 
-def _run_stage(h: highspy.Highs, cost: F8, start_from: F8, deadline: float) -> _Stage:
-    """Minimise ``cost`` over the model in ``h``, starting from the plan ``start_from``."""
+def _run_stage(h: highspy.Highs, cost: F8, start_from: F8 | None, deadline: float) -> _Stage:
+    """Minimise ``cost`` over the full model in ``h``, from the plan ``start_from`` if any."""
     t0 = time.perf_counter()
     cols = np.arange(cost.shape[0], dtype=np.int64)
     _ok(h.changeColsCost(int(cost.shape[0]), cols, cost), "changeColsCost")
-    _ok(h.setSolution(int(cols.shape[0]), cols, start_from), "setSolution")
+    if start_from is not None:
+        _ok(h.setSolution(int(cols.shape[0]), cols, start_from), "setSolution")
     _ok(h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3)), "time_limit")
     h.run()
     model_status = h.getModelStatus()
@@ -1518,17 +1635,17 @@ def _run_stage(h: highspy.Highs, cost: F8, start_from: F8, deadline: float) -> _
     sol = h.getSolution()
     has_plan = bool(sol.value_valid) and int(info.primal_solution_status) == 2
     status = _status(getattr(model_status, "name", str(model_status)), has_plan)
-    if status in ("error", "infeasible"):
-        # The start is a feasible plan: neither can happen unless HiGHS is in trouble.
-        raise SolverError(
-            f"HiGHS failed on the walking stage: {h.modelStatusToString(model_status)}"
-        )
+    if status == "error":
+        raise SolverError(f"HiGHS failed: {h.modelStatusToString(model_status)}")
     solution = np.asarray(sol.col_value, dtype=np.float64) if has_plan else start_from
-    objective = float(cost @ solution)
-    bound = float(info.mip_dual_bound)
+    objective = float(cost @ solution) if solution is not None else float("nan")
+    bound = float(info.mip_dual_bound) if status != "infeasible" else np.inf
+    if solution is not None:
+        # Costs are >= 0: 0 bounds them when HiGHS has no bound yet.
+        bound = min(bound, objective) if np.isfinite(bound) else 0.0
     return _Stage(
         objective=objective,
-        bound=min(bound, objective) if np.isfinite(bound) else 0.0,
+        bound=bound,
         status=status,
         model_status=h.modelStatusToString(model_status),
         seconds=time.perf_counter() - t0,
