@@ -24,7 +24,7 @@ columns and the choices behind them.
 Run ``bash benchmarks/setup.sh`` first, then::
 
     .venv-bench/bin/python benchmarks/bench_planning.py --quick    # a few minutes
-    .venv-bench/bin/python benchmarks/bench_planning.py            # everything (about an hour)
+    .venv-bench/bin/python benchmarks/bench_planning.py            # everything (about 1.5 hours)
 """
 
 from __future__ import annotations
@@ -1087,8 +1087,13 @@ def published_summary(problems: list[Problem], rows: list[Row], target_s: float)
             why = _target(r, by_name[r.problem], target_s).removeprefix("✗ ")
             if not r.solved:
                 why = r.status
-            elif "not the optimum" in why:
-                why += f" ({_number(r.objective)} vs {_number(by_name[r.problem].optimum or 0)})"
+            else:
+                if "not the optimum" in why:
+                    optimum = by_name[r.problem].optimum or 0.0
+                    why += f" ({_number(r.objective)} vs {_number(optimum)})"
+                why += f"; {_seconds(r.total_s)} s, {r.solver_status}"
+                if r.solver_status != "optimal":
+                    why += f", gap {_gap(r.gap)}"
             lines.append(f"- {r.problem}: {why}")
     return lines
 
