@@ -194,6 +194,8 @@ def solve_mip(
     mip_gap: float,
     threads: int | None = None,
     options: Mapping[str, bool | int | float | str] | None = None,
+    start_at: tuple[NDArray[np.int64], F8] | None = None,
+    need_solution: bool = True,
 ) -> MipSolution:
     """Solve a mixed-integer program with HiGHS.
 
@@ -209,6 +211,14 @@ def solve_mip(
         not solve with different thread counts at the same time). Default: HiGHS's choice.
     options : mapping, optional
         Further HiGHS options by name (e.g. ``{"mip_heuristic_effort": 0.2}``).
+    start_at : (int array, float array), optional
+        A starting point: column positions and their values (a partial one is completed by
+        HiGHS, which fixes the integer columns given and solves for the rest).  HiGHS
+        ignores a start it finds infeasible.
+    need_solution : bool
+        Whether stopping at a limit without any feasible solution is an error (default).
+        ``False`` returns an empty ``x`` with status ``time_limit`` and HiGHS's bound
+        instead (the caller holds a plan of its own).
 
     Returns
     -------
@@ -252,6 +262,18 @@ def solve_mip(
         np.ascontiguousarray(mip.integer, dtype=np.int32),
     )
     _check(status, "load the model", highspy, lines)
+    if start_at is not None and start_at[0].size:
+        at_index, at_value = start_at
+        _check(
+            h.setSolution(
+                int(at_index.shape[0]),
+                np.ascontiguousarray(at_index, dtype=np.int32),
+                np.ascontiguousarray(at_value, dtype=np.float64),
+            ),
+            "set the starting point",
+            highspy,
+            lines,
+        )
     log.debug("HiGHS: %d rows, %d columns, %d nonzeros", n_rows, n_cols, a.nnz)
 
     start = time.perf_counter()
@@ -275,7 +297,7 @@ def solve_mip(
     elif name in _INFEASIBLE:
         result_status = "infeasible"
         x, objective, bound = np.empty(0), float("nan"), float("nan")
-    elif name in _LIMITS and has_point:
+    elif name in _LIMITS and (has_point or not need_solution):
         result_status = "time_limit"
     elif name in _LIMITS:
         raise SolverError(

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Self
+from dataclasses import replace
+from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ from linli._errors import InputError, Problem
 from linli.planning._highs import Mip, MipSolution, solve_mip
 from linli.planning.reduce import Pairs, Reduction, reduce_covering, reduce_median, restrict
 from linli.planning.result import PlanResult, Status
+from linli.planning.warm import Warm
 
 __all__ = ["MaxCover", "PMedian", "SetCover"]
 
@@ -57,6 +59,15 @@ B1 = NDArray[np.bool_]
 _ALL_LINKS_MAX_PAIRS = 5_000
 """Capacitated models link every pair to its site (``x_ij <= y_j``) up to this many pairs;
 see :func:`_capacitated_rows`."""
+
+_WARM_SHARE = 0.4
+"""Share of the time limit the heuristic and its bound may take before HiGHS (``method="auto"``)."""
+
+Method = Literal["auto", "exact", "heuristic"]
+"""How :meth:`_LocationModel.solve` solves: heuristic then HiGHS, HiGHS alone, heuristic alone."""
+
+_Plan = tuple[I8, I8, float]
+"""(sites, assignment, objective) about the original problem."""
 
 SiteValues = float | ArrayLike | str | None
 """Per-site values in ``from_geodataframes``: a number for all, an array, or a column name."""
@@ -337,6 +348,20 @@ class _LocationModel:
             pair_mask=fits,
         )
 
+    def _warm(self, red: Reduction, *, deadline: float) -> Warm | None:
+        """A heuristic plan, a proven bound and sites to fix closed, before the MIP.
+
+        Models override this (see :mod:`linli.planning.warm` for the rules a
+        :class:`~linli.planning.warm.Warm` must keep); the default knows nothing.
+        ``deadline`` is a :func:`time.perf_counter` value to stop by.
+        """
+        return None
+
+    def _start(self, sub: Reduction, open_: B1) -> tuple[I8, F8] | None:
+        """A starting point for the MIP of ``sub`` from a plan opening ``open_`` (per site of
+        ``sub``): the site columns; HiGHS completes the rest."""
+        return np.arange(sub.n_sites, dtype=np.int64), open_.astype(np.float64)
+
     def solve(
         self,
         *,
@@ -344,13 +369,15 @@ class _LocationModel:
         mip_gap: float = 1e-4,
         threads: int | None = None,
         reduce: bool = True,
+        method: Method = "auto",
     ) -> PlanResult:
-        """Solve the model exactly with HiGHS.
+        """Solve the model: a heuristic with a proven bound, then HiGHS on what is left.
 
         Parameters
         ----------
         time_limit_s : float
-            Wall-clock limit for the whole solve (reduction, building, HiGHS), seconds.
+            Wall-clock limit for the whole solve (reduction, heuristic, building, HiGHS),
+            seconds.
         mip_gap : float
             Relative optimality gap at which the plan counts as optimal.
         threads : int, optional
@@ -359,20 +386,34 @@ class _LocationModel:
         reduce : bool
             Shrink the problem exactly first (:mod:`linli.planning.reduce`); ``False``
             solves the full formulation (for checking; the optimum is the same).
+        method : {"auto", "exact", "heuristic"}
+            ``"auto"`` (default): the model's heuristic and Lagrangian bound first (up to
+            40 % of the time limit); if their proven gap is within ``mip_gap`` the plan is
+            returned, otherwise HiGHS solves the problem without the sites the bound rules
+            out, starting from the heuristic plan, and the better plan is kept.
+            ``"exact"``: HiGHS alone on the whole reduced problem.  ``"heuristic"``: the
+            heuristic and its bound only (status ``"heuristic"`` unless the gap is within
+            ``mip_gap``); models without one fall back to HiGHS.
 
         Returns
         -------
         PlanResult
             About the original demand points and sites: ``objective`` in the model's own
-            terms, recomputed from the returned plan; ``bound`` proven by HiGHS;
-            ``status`` ``"optimal"``, ``"time_limit"`` or ``"infeasible"`` (see the module
-            notes for what is reported then).
+            terms, recomputed from the returned plan; ``bound`` proven (by HiGHS, by the
+            Lagrangian relaxation, or both); ``status`` ``"optimal"``, ``"time_limit"``,
+            ``"heuristic"`` or ``"infeasible"`` (see the module notes for what is reported
+            then).  ``details["warm"]`` tells what the heuristic stage found.
 
         Raises
         ------
         SolverError
             HiGHS is missing or fails, or stops at the time limit without any feasible plan.
         """
+        if method not in ("auto", "exact", "heuristic"):
+            raise InputError(
+                f"{type(self).__name__}.solve: method must be 'auto', 'exact' or 'heuristic', "
+                f"not {method!r}"
+            )
         start = time.perf_counter()
         red = self._reduce() if reduce else self._restricted()
         details: dict[str, object] = {
@@ -382,34 +423,133 @@ class _LocationModel:
             "reduced_demand": red.n_rows,
             "reduced_sites": red.n_sites,
             "reduction": dict(red.removed),
+            "method": method,
         }
         if red.unreachable.size and self._unreachable_is_infeasible():
             details["message"] = (
                 f"{red.unreachable.size} demand point(s) cannot be served by any usable site"
             )
             return self._infeasible(red.unreachable, start, details)
-        mip = self._mip(red)
+
+        warm = None
+        if method != "exact" and red.n_rows and red.n_sites:
+            share = 1.0 if method == "heuristic" else _WARM_SHARE
+            warm_start = time.perf_counter()
+            warm = self._warm(red, deadline=start + share * time_limit_s)
+            if warm is not None:
+                details["warm"] = {
+                    "objective": warm.objective,
+                    "bound": warm.bound,
+                    "gap": warm.gap(maximize=self._maximize),
+                    "closed_sites": int(warm.closed.sum()),
+                    "seconds": time.perf_counter() - warm_start,
+                    **warm.details,
+                }
+        incumbent = self._incumbent(red, warm)
+        if (
+            incumbent is not None
+            and warm is not None
+            and (method == "heuristic" or warm.gap(maximize=self._maximize) <= mip_gap)
+        ):
+            details.update(solver="heuristic", message="heuristic plan with a proven bound")
+            return self._result(incumbent, warm.bound, None, mip_gap, start, red, details)
+
+        sub = red
+        open_sub = None
+        if incumbent is not None and warm is not None:
+            sub, keep = _without_closed(red, warm)
+            details.update(mip_sites=sub.n_sites, mip_pairs=sub.pairs.n_pairs)
+            if np.any(sub.pairs.row_counts() == 0) and self._unreachable_is_infeasible():
+                # No plan without the closed sites serves every point: none beats the incumbent.
+                details.update(solver="heuristic", message="bound and fixing prove the plan")
+                return self._result(incumbent, incumbent[2], None, mip_gap, start, red, details)
+            if warm.open is not None and not np.any(warm.open & warm.closed):
+                open_sub = warm.open[keep]
+        mip = self._mip(sub)
         details.update(mip_rows=mip.n_rows, mip_columns=mip.n_cols, mip_nonzeros=mip.matrix.nnz)
         remaining = time_limit_s - (time.perf_counter() - start)
-        sol = _solve(mip, time_limit_s=remaining, mip_gap=mip_gap, threads=threads)
+        sol = _solve(
+            mip,
+            time_limit_s=remaining,
+            mip_gap=mip_gap,
+            threads=threads,
+            start=None if open_sub is None else self._start(sub, open_sub),
+            need_solution=incumbent is None,
+        )
         details.update(solver="HiGHS", message=sol.message, nodes=sol.nodes)
         details["solver_seconds"] = sol.seconds
-        if sol.status == "infeasible":
+        if sol.status == "infeasible" and incumbent is None:
             details["message"] = (
                 f"{sol.message}: every demand point is reachable, but no plan meets the "
                 "constraints (capacity, p or budget too small)"
             )
             return self._infeasible(red.unreachable, start, details)
-        y = sol.x[: red.n_sites] > 0.5
-        sites = red.expand_sites(np.flatnonzero(y))
-        if self.capacitated:
-            assignment = self._assignment_from_x(red, sol.x[red.n_sites :])
+        found = None
+        if sol.x.size:
+            y = sol.x[: sub.n_sites] > 0.5
+            sites = sub.expand_sites(np.flatnonzero(y))
+            if self.capacitated:
+                assignment = self._assignment_from_x(sub, sol.x[sub.n_sites :])
+            else:
+                assignment = _nearest_open(self.pairs, sites)
+            found = (sites, assignment, self._objective(sites, assignment))
+        if sol.status == "infeasible":  # nothing beats the incumbent without closed sites
+            mip_bound = incumbent[2] if incumbent is not None else float("nan")
+        else:
+            mip_bound = sol.bound
+        best = self._better(found, incumbent)
+        assert best is not None
+        bound = mip_bound
+        if incumbent is not None and warm is not None:
+            pick = max if self._maximize else min
+            outer = max if not self._maximize else min
+            bound = outer(warm.bound, pick(incumbent[2], mip_bound))
+        status: Status = "time_limit" if sol.status == "time_limit" else "optimal"
+        return self._result(best, bound, status, mip_gap, start, red, details)
+
+    # -- pieces of solve ---------------------------------------------------------------------
+
+    _maximize = False
+    """Whether the model maximises (``MaxCover``)."""
+
+    def _incumbent(self, red: Reduction, warm: Warm | None) -> _Plan | None:
+        """The warm start's plan about the original points and sites, with its objective."""
+        if warm is None or warm.open is None:
+            return None
+        sites = red.expand_sites(np.flatnonzero(warm.open))
+        if warm.assignment is not None:
+            reduced = np.asarray(warm.assignment, dtype=np.int64)
+            to_site = np.where(reduced >= 0, red.sites[np.maximum(reduced, 0)], -1)
+            assignment = red.expand_rows(to_site)
         else:
             assignment = _nearest_open(self.pairs, sites)
-        objective = self._objective(sites, assignment)
-        bound = sol.bound
-        status: Status = sol.status
+        return sites, assignment, self._objective(sites, assignment)
+
+    def _better(self, a: _Plan | None, b: _Plan | None) -> _Plan | None:
+        if a is None or b is None:
+            return a if b is None else b
+        if self._maximize:
+            return a if a[2] >= b[2] else b
+        return a if a[2] <= b[2] else b
+
+    def _result(
+        self,
+        plan: _Plan,
+        bound: float,
+        status: Status | None,
+        mip_gap: float,
+        start: float,
+        red: Reduction,
+        details: dict[str, object],
+    ) -> PlanResult:
+        """The result about the original problem; ``status`` None: from the gap alone
+        (``optimal`` within ``mip_gap``, else ``heuristic``)."""
+        sites, assignment, objective = plan
         gap = abs(objective - bound) / max(abs(objective), 1e-9)
+        if gap <= mip_gap + 1e-12:
+            status = "optimal"
+        elif status is None:
+            status = "heuristic"
         if status == "optimal" and gap <= 1e-9:
             gap = 0.0
         seconds = time.perf_counter() - start
@@ -461,14 +601,47 @@ class _LocationModel:
         )
 
 
-def _solve(mip: Mip, *, time_limit_s: float, mip_gap: float, threads: int | None) -> MipSolution:
+def _solve(
+    mip: Mip,
+    *,
+    time_limit_s: float,
+    mip_gap: float,
+    threads: int | None,
+    start: tuple[I8, F8] | None = None,
+    need_solution: bool = True,
+) -> MipSolution:
     """HiGHS, except for a program without constraints (all demand set apart by reduction)."""
     if mip.n_rows == 0:
         best = np.where(mip.cost < 0 if not mip.maximize else mip.cost > 0, 1.0, 0.0)
         x = np.clip(best, mip.col_lower, mip.col_upper)
         value = float(mip.cost @ x + mip.offset)
         return MipSolution(x, value, value, "optimal", "Optimal (no constraints)", 0, 0.0)
-    return solve_mip(mip, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    return solve_mip(
+        mip,
+        time_limit_s=time_limit_s,
+        mip_gap=mip_gap,
+        threads=threads,
+        start_at=start,
+        need_solution=need_solution,
+    )
+
+
+def _without_closed(red: Reduction, warm: Warm) -> tuple[Reduction, I8]:
+    """``red`` without the sites (and pairs) the warm start closed; also the kept sites'
+    positions in ``red``.  Rows are unchanged, so a solution maps back through ``row_of``."""
+    keep = np.flatnonzero(~warm.closed).astype(np.int64)
+    pairs = red.pairs if warm.closed_pairs is None else red.pairs.keep(~warm.closed_pairs)
+    if keep.shape[0] == red.n_sites and warm.closed_pairs is None:
+        return red, keep
+    return (
+        replace(
+            red,
+            pairs=pairs.take_sites(keep),
+            required=red.required[keep],
+            sites=red.sites[keep],
+        ),
+        keep,
+    )
 
 
 def _nearest_open(pairs: Pairs, sites: I8) -> I8:
@@ -1062,6 +1235,8 @@ class MaxCover(_LocationModel):
             forbidden=_site_values(sites, forbidden, "forbidden"),
             **kw,
         )
+
+    _maximize = True
 
     def _unreachable_is_infeasible(self) -> bool:
         return False
