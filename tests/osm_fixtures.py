@@ -64,7 +64,13 @@ def nodes_at(
     return [(i, float(a), float(b)) for i, a, b in zip(ids, lon, lat, strict=True)]
 
 
-def write_osm(path: str | Path, nodes: Iterable[Node], ways: Iterable[Way]) -> Path:
+def write_osm(
+    path: str | Path,
+    nodes: Iterable[Node],
+    ways: Iterable[Way],
+    *,
+    node_tags: Mapping[int, Mapping[str, str]] | None = None,
+) -> Path:
     """Write an OSM XML file with the given nodes and ways; return its path.
 
     Parameters
@@ -75,13 +81,22 @@ def write_osm(path: str | Path, nodes: Iterable[Node], ways: Iterable[Way]) -> P
         Node ids and WGS-84 coordinates in degrees.
     ways : iterable of (id, node ids, tags)
         Way ids, their node ids in order, and their tags (a mapping of str to str).
+    node_tags : mapping of node id to tags, optional
+        Tags of tagged nodes (points of interest).
     """
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<osm version="0.6" generator="linli tests">',
     ]
     for node_id, lon, lat in nodes:
-        lines.append(f'  <node id="{int(node_id)}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"/>')
+        head = f'  <node id="{int(node_id)}" version="1" lat="{lat:.7f}" lon="{lon:.7f}"'
+        tags = (node_tags or {}).get(int(node_id), {})
+        if not tags:
+            lines.append(head + "/>")
+            continue
+        lines.append(head + ">")
+        lines.extend(f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        lines.append("  </node>")
     for way_id, refs, tags in ways:
         lines.append(f'  <way id="{int(way_id)}" version="1">')
         lines.extend(f'    <nd ref="{int(ref)}"/>' for ref in refs)
