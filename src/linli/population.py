@@ -115,6 +115,7 @@ from numpy.typing import NDArray
 
 from linli._errors import InputError, Problem, StandardError
 from linli.inputs.crs import local_metric_crs
+from linli.inputs.osm import read_osm_streets
 from linli.network.build import WalkNetwork
 from linli.standards import DEFAULT_PROFILE, Profile, load_profile
 
@@ -774,76 +775,6 @@ def _in_non_residential(landuse: Any | None, crs: pyproj.CRS, x: F8, y: F8) -> t
 # --- Streets ---------------------------------------------------------------------------------
 
 
-def read_osm_streets(path: str | Path, *, highways: tuple[str, ...] | None = None) -> Any:
-    """Read OSM ways tagged ``highway`` as lines, with their type.
-
-    The walking network (:class:`~linli.network.WalkNetwork`) keeps no highway types; this
-    gives :func:`estimate_population` the residential streets it spreads residents along.
-
-    Parameters
-    ----------
-    path : str or Path
-        ``.osm.pbf`` or ``.osm`` file.
-    highways : tuple of str, optional
-        Keep only these ``highway`` values (default: all).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``osm_id``, ``highway`` and LineString geometry in WGS-84 (EPSG:4326); a way
-        cut by the extract's edge appears once per located run of nodes.
-
-    Raises
-    ------
-    InputError
-        The file is missing, empty or not OSM data.
-    """
-    import geopandas as gpd
-    import osmium
-
-    p = Path(path)
-    if not p.is_file() or p.stat().st_size == 0:
-        raise InputError(
-            f"{p}: expected an OpenStreetMap file (.osm.pbf or .osm); "
-            "found no such file or an empty one"
-        )
-    wanted = None if highways is None else frozenset(highways)
-    ids: list[int] = []
-    kinds: list[str] = []
-    lines: list[Any] = []
-    try:
-        processor = (
-            osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        way: Any
-        for way in processor:
-            kind = way.tags.get("highway")
-            if wanted is not None and kind not in wanted:
-                continue
-            runs: list[list[tuple[float, float]]] = [[]]
-            for nd in way.nodes:
-                if not nd.location.valid():
-                    if runs[-1]:
-                        runs.append([])
-                    continue
-                runs[-1].append((nd.location.lon, nd.location.lat))
-            for run in runs:
-                if len(run) >= 2:
-                    ids.append(way.id)
-                    kinds.append(kind)
-                    lines.append(shapely.LineString(run))
-    except RuntimeError as exc:
-        raise InputError(
-            f"{p}: expected OpenStreetMap data; the file cannot be read: {exc}"
-        ) from exc
-    return gpd.GeoDataFrame(
-        {"osm_id": np.asarray(ids, dtype=np.int64), "highway": kinds}, geometry=lines, crs=WGS84
-    )
-
-
 @dataclass(frozen=True)
 class _StreetPoints:
     x: F8
@@ -1068,9 +999,9 @@ def estimate_population(
     landuse : GeoDataFrame, optional
         Landuse polygons (column ``landuse``, optionally ``amenity``).
     streets : GeoDataFrame or WalkNetwork, optional
-        Lines to spread residents along: e.g. :func:`read_osm_streets` (its ``highway``
-        column restricts them to ``street_types``), or a walking network, whose links carry no
-        type and are all used.
+        Lines to spread residents along: e.g. :func:`linli.inputs.osm.read_osm_streets` (its
+        ``highway`` column restricts them to ``street_types``), or a walking network, whose
+        links carry no type and are all used.
     area : shapely polygon (WGS-84), GeoDataFrame or GeoSeries, optional
         The study area the total belongs to (e.g. the district boundary): homes and streets
         outside it get no one.  Give it whenever the data reach beyond the area of the total

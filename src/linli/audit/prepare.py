@@ -121,12 +121,8 @@ def demand_from_osm(
 
     Returns ``(demand, PopulationReport)``; see :func:`linli.population.estimate_population`.
     """
-    from linli.population import (
-        NON_RESIDENTIAL_KEYS,
-        EstimateDefaults,
-        estimate_population,
-        read_osm_streets,
-    )
+    from linli.inputs.osm import read_osm_streets
+    from linli.population import NON_RESIDENTIAL_KEYS, EstimateDefaults, estimate_population
 
     columns = ("building:levels", "height", "building:use", *NON_RESIDENTIAL_KEYS)
     buildings = read_osm_features(osm, keys=("building",), columns=columns)

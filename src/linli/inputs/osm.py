@@ -33,7 +33,13 @@ from numpy.typing import NDArray
 
 from linli._errors import InputError
 
-__all__ = ["WALKABLE_HIGHWAYS", "OsmWays", "read_osm_features", "read_walkable_ways"]
+__all__ = [
+    "WALKABLE_HIGHWAYS",
+    "OsmWays",
+    "read_osm_features",
+    "read_osm_streets",
+    "read_walkable_ways",
+]
 
 log = logging.getLogger(__name__)
 
@@ -319,3 +325,74 @@ def read_osm_features(
         ) from exc
     frame = pd.DataFrame(records, columns=["osm_type", "osm_id", *wanted])
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def read_osm_streets(path: str | Path, *, highways: tuple[str, ...] | None = None) -> Any:
+    """Read OSM ways tagged ``highway`` as lines, with their type.
+
+    The walking network (:class:`~linli.network.WalkNetwork`) keeps no highway types; this
+    gives :func:`linli.population.estimate_population` the residential streets it spreads
+    residents along.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.osm.pbf`` or ``.osm`` file.
+    highways : tuple of str, optional
+        Keep only these ``highway`` values (default: all).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``osm_id``, ``highway`` and LineString geometry in WGS-84 (EPSG:4326); a way
+        cut by the extract's edge appears once per located run of nodes.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty or not OSM data.
+    """
+    import geopandas as gpd
+    import osmium
+    import shapely
+
+    p = Path(path)
+    if not p.is_file() or p.stat().st_size == 0:
+        raise InputError(
+            f"{p}: expected an OpenStreetMap file (.osm.pbf or .osm); "
+            "found no such file or an empty one"
+        )
+    wanted = None if highways is None else frozenset(highways)
+    ids: list[int] = []
+    kinds: list[str] = []
+    lines: list[Any] = []
+    try:
+        processor = (
+            osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        way: Any
+        for way in processor:
+            kind = way.tags.get("highway")
+            if wanted is not None and kind not in wanted:
+                continue
+            runs: list[list[tuple[float, float]]] = [[]]
+            for nd in way.nodes:
+                if not nd.location.valid():
+                    if runs[-1]:
+                        runs.append([])
+                    continue
+                runs[-1].append((nd.location.lon, nd.location.lat))
+            for run in runs:
+                if len(run) >= 2:
+                    ids.append(way.id)
+                    kinds.append(kind)
+                    lines.append(shapely.LineString(run))
+    except RuntimeError as exc:
+        raise InputError(
+            f"{p}: expected OpenStreetMap data; the file cannot be read: {exc}"
+        ) from exc
+    frame = {"osm_id": np.asarray(ids, dtype=np.int64), "highway": kinds}
+    return gpd.GeoDataFrame(frame, geometry=lines, crs="EPSG:4326")
