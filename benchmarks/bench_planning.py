@@ -71,7 +71,19 @@ only compare entries with the radius; for p-median it makes such a pair cost 50 
 check column would show it)."""
 
 PEERS = ("linli", "spopt-cbc", "spopt-highs")
-SIZES = {"1k": (1_000, 100), "10k": (10_000, 1_000), "50k": (50_000, 5_000)}
+SIZES = {
+    "yuzhong": (0, 0),  # real data: the counts come from the data (see make_yuzhong)
+    "1k": (1_000, 100),
+    "10k": (10_000, 1_000),
+    "50k": (50_000, 5_000),
+}
+SHARED = REPO.parent / "shared" / "data" / "chongqing"
+YUZHONG_OSM = SHARED / "yuzhong" / "yuzhong.osm.pbf"
+YUZHONG_DEM = SHARED / "yuzhong" / "terrain" / "chongqingZ_elevation_utm.tif"
+YUZHONG_CENSUS = SHARED / "admin" / "chongqing_census_reference.csv"
+YUZHONG_AREA = SHARED / "yuzhong" / "derived_geojson" / "yuzhong_district_boundary_osm.geojson"
+YUZHONG_SPACING_M = 100.0
+"""Candidate sites along Yuzhong's walking network: one per 100 m x 100 m cell."""
 FAMILIES = ("pmed", "pmedcap", "scp")
 QUICK_PUBLISHED = ("pmed1", "pmed2", "pmed3", "pmed4", "pmed5", "scp41", "scp42", "scp43")
 SPOPT_VENV = REPO / ".venv-bench-spopt"
@@ -248,6 +260,7 @@ class City:
     minutes: FloatArray
     minutes_s: float
     cutoff_min: float
+    description: str = ""
 
 
 def make_city(key: str, *, seed: int, cutoff_min: float) -> City:
@@ -258,6 +271,8 @@ def make_city(key: str, *, seed: int, cutoff_min: float) -> City:
     """
     from linli.access import Graph, minutes_within
 
+    if key == "yuzhong":
+        return make_yuzhong(cutoff_min=cutoff_min)
     n_demand, n_sites = SIZES[key]
     grid = street_grid(n_demand, seed=seed)
     rng = np.random.default_rng(seed)
@@ -285,6 +300,71 @@ def make_city(key: str, *, seed: int, cutoff_min: float) -> City:
         np.asarray(walk.walk_min, np.float64),
         minutes_s,
         cutoff_min,
+        f"Street grid `street_grid({n_demand:_}, seed={seed})`: {grid.n_nodes:,} junctions, "
+        f"{grid.n_edges:,} directed edges, {SPEED_M_PER_MIN:g} m/min. Demand: {n_demand:,} "
+        f"seeded junctions with seeded weights (10–200 residents, {weights.sum():,.0f} in "
+        f"all); sites: {n_sites:,} seeded junctions.",
+    )
+
+
+def make_yuzhong(*, cutoff_min: float) -> City:
+    """Real data: Yuzhong's walking network, its homes and candidate sites, as `linli plan`
+    builds them.
+
+    The network from the OSM extract with the SRTM DEM (stairs and slopes, directed); homes
+    and residents from linli's population estimate scaled to the 2020 census; candidate
+    sites along the network, one per 100 m cell; minutes by ``walk_minutes_within``
+    (access legs included).
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from linli.access import walk_minutes_within
+    from linli.audit.prepare import demand_from_osm
+    from linli.network import walk_network_from_osm
+    from linli.planning.candidates import sites_along_network
+    from linli.standards import load_profile
+
+    for path in (YUZHONG_OSM, YUZHONG_DEM, YUZHONG_CENSUS, YUZHONG_AREA):
+        if not path.exists():
+            raise SystemExit(f"{path} is missing: the 'yuzhong' size needs ../shared/data")
+    census = pd.read_csv(YUZHONG_CENSUS)
+    residents = float(
+        census.loc[census["district_name"] == "渝中区", "census_2020_resident_pop"].iloc[0]
+    )
+    profile = load_profile("chongqing-2019")
+    area = gpd.read_file(YUZHONG_AREA).to_crs("EPSG:4326").union_all()
+    # As `linli demo --city yuzhong`: the SRTM tile stops short of the extract's northern and
+    # western edges; links off it are taken as flat.
+    network = walk_network_from_osm(
+        YUZHONG_OSM, dem=YUZHONG_DEM, dem_gaps="flat", area=area, profile=profile
+    )
+    demand, _ = demand_from_osm(
+        YUZHONG_OSM, total_population=residents, profile=profile, network=network, area=area
+    )
+    sites = sites_along_network(network, spacing_m=YUZHONG_SPACING_M, area=area)
+    start = time.perf_counter()
+    walk = walk_minutes_within(network, demand, sites, cutoff_min=cutoff_min)
+    minutes_s = time.perf_counter() - start
+    weights = demand["population"].to_numpy(dtype=np.float64)
+    return City(
+        "yuzhong",
+        int(weights.shape[0]),
+        len(sites),
+        network.n_nodes,
+        int(network.graph.n_edges),
+        weights,
+        np.asarray(walk.indptr, np.int64),
+        np.asarray(walk.indices, np.int64),
+        np.asarray(walk.walk_min, np.float64),
+        minutes_s,
+        cutoff_min,
+        f"Yuzhong, real data (`{YUZHONG_OSM.name}` inside the district boundary, with the SRTM "
+        f"DEM (flat where it stops): stairs and slopes, directed): {network.n_nodes:,} "
+        f"junctions, {network.graph.n_edges:,} directed edges. "
+        f"Demand: {weights.shape[0]:,} homes from linli's population estimate, "
+        f"{weights.sum():,.0f} residents (2020 census); sites: {len(sites):,} candidates "
+        f"along the network, one per {YUZHONG_SPACING_M:g} m cell.",
     )
 
 
@@ -1233,17 +1313,15 @@ def report(
         lines.append("")
         lines += _failure_notes(published_rows)
     for city in cities:
-        n_demand, n_sites = SIZES[city.key]
+        n_demand, n_sites = city.n_demand, city.n_sites
         problems = generated[city.key]
         rows = [r for r in generated_rows if r.section == city.key]
         dense_gb = n_demand * n_sites * 8 / 2**30
+        where = " — Yuzhong (real data)" if city.key == "yuzhong" else ""
         lines += [
-            f"## {n_demand:,} demand points × {n_sites:,} candidate sites",
+            f"## {n_demand:,} demand points × {n_sites:,} candidate sites{where}",
             "",
-            f"Street grid `street_grid({n_demand:_}, seed={args.seed})`: {city.n_nodes:,} "
-            f"junctions, {city.n_edges:,} directed edges, {SPEED_M_PER_MIN:g} m/min. Demand: "
-            f"{n_demand:,} seeded junctions with seeded weights (10–200 residents, "
-            f"{city.weights.sum():,.0f} in all); sites: {n_sites:,} seeded junctions. "
+            f"{city.description} "
             f"`minutes_within` found {city.indices.shape[0]:,} demand–site pairs within "
             f"{city.cutoff_min:g} min in {_seconds(city.minutes_s)} s. spopt's dense float64 "
             f"matrix: {dense_gb * 1024:,.0f} MB "
@@ -1316,7 +1394,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--sizes",
         nargs="+",
         choices=[*SIZES, "none"],
-        help="generated sizes (default 1k 10k 50k; --quick: 1k)",
+        help="data sizes: yuzhong (real data, needs ../shared) and generated grids "
+        "(default yuzhong 1k 10k 50k; --quick: 1k)",
     )
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS))
@@ -1468,7 +1547,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 generated[key].append(problem)
                 for peer in args.peers:
                     if (peer, case) in failed_at and not args.spopt_all_sizes:
-                        n, m = SIZES[failed_at[(peer, case)]]
+                        at = next(c for c in cities if c.key == failed_at[(peer, case)])
+                        n, m = at.n_demand, at.n_sites
                         row = Row(key, case, peer, status=f"skipped (failed at {n:,} × {m:,})")
                     else:
                         row = run_peer(
