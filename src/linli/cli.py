@@ -313,15 +313,25 @@ def _print_outcome(outcome: Any) -> None:
     console.print(table)
     for line in outcome.notes:
         console.print(f"  {line}", highlight=False)
-    console.print(f"wrote {outcome.out}/audit.gpkg, audit.xlsx, report.html")
+    console.print(f"wrote {outcome.out}/audit.gpkg, audit.xlsx, report.html, audit.json")
 
 
 @app.command()
 def plan(
-    osm: OsmOpt,
     out: Annotated[
         Path, typer.Option("--out", help="Output folder (plan.gpkg, plan.xlsx, report.html).")
     ],
+    osm: Annotated[
+        Path | None, typer.Option("--osm", help="OpenStreetMap extract (.osm.pbf or .osm).")
+    ] = None,
+    from_audit: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-audit",
+            help="Plan the gaps of this audit folder: reuse its OSM file, standard, DEM, area, "
+            "homes and existing centres (kept; residents they serve are not planned again).",
+        ),
+    ] = None,
     demand: Annotated[
         Path | None, typer.Option("--demand", help="Demand points with a 'population' column.")
     ] = None,
@@ -341,10 +351,23 @@ def plan(
     time_limit_s: Annotated[
         float, typer.Option("--time-limit", help="Solver time limit, s.")
     ] = 120.0,
+    keep_unserviceable: Annotated[
+        bool,
+        typer.Option(
+            "--keep-unserviceable/--drop-unserviceable",
+            help="Keep homes no site can serve in the demand outputs (status unserviceable).",
+        ),
+    ] = True,
     dem: DemOpt = None,
-    dem_gaps: GapsOpt = "raise",
+    dem_gaps: Annotated[
+        str | None,
+        typer.Option("--dem-gaps", help="Where the DEM has no data: raise (default) or flat."),
+    ] = None,
     area: AreaOpt = None,
-    standard: StdOpt = "chongqing-2019",
+    standard: Annotated[
+        str | None,
+        typer.Option("--standard", help="Standards profile name or TOML file [chongqing-2019]."),
+    ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
 ) -> None:
     """Layout planning (布点规划): site street centres and community homes by optimisation."""
@@ -352,20 +375,32 @@ def plan(
 
     with _errors():
         request = PlanRequest(
-            osm=osm, out=out, demand=demand, population=population, candidates=candidates,
-            existing=existing, tier=tier, standard=standard, area=area, dem=dem,
-            dem_gaps=dem_gaps, spacing_m=spacing_m, time_limit_s=time_limit_s, lang=lang,
+            osm=osm, from_audit=from_audit, out=out, demand=demand, population=population,
+            candidates=candidates, existing=existing, tier=tier, standard=standard, area=area,
+            dem=dem, dem_gaps=dem_gaps, spacing_m=spacing_m, time_limit_s=time_limit_s,
+            keep_unserviceable=keep_unserviceable, lang=lang,
         )  # fmt: skip
         with _progress("plan") as progress:
             outcome = run_plan_workflow(request, progress=progress)
         r = outcome.result
         table = Table(title="布点规划 layout plan")
         table.add_column("tier")
-        table.add_column("sites", justify="right")
+        table.add_column("existing", justify="right")
+        table.add_column("new", justify="right")
         table.add_column("residents", justify="right")
-        for name, grp in outcome.sites.groupby("tier_name"):
-            table.add_row(str(name), f"{len(grp)}", f"{grp['residents'].sum():,.0f}")
+        for name, grp in outcome.sites.groupby("tier_name", sort=False):
+            kinds = grp["kind"].value_counts()
+            table.add_row(
+                str(name), f"{kinds.get('existing', 0)}", f"{kinds.get('new', 0)}",
+                f"{grp['residents'].sum():,.0f}",
+            )  # fmt: skip
         console.print(table)
+        s = outcome.summary
+        if s.get("unserviceable_homes"):
+            console.print(
+                f"{s['unserviceable_homes']} homes ({s['unserviceable_residents']:,.0f} "
+                "residents) unserviceable: too far from any walkable way (status in demand)"
+            )
         console.print(
             f"status {r.status}, objective {r.objective:g}, proven bound {r.bound:g}, "
             f"gap {r.gap:.2%}, {r.seconds:.1f} s"

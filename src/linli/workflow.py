@@ -14,11 +14,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from linli._errors import InputError
+from linli._errors import InputError, Problem
 from linli._progress import ProgressCallback, report
 
-__all__ = ["AuditOutcome", "AuditRequest", "demo_request", "run_audit_workflow"]
+__all__ = [
+    "AuditOutcome",
+    "AuditRequest",
+    "PlanOutcome",
+    "PlanRequest",
+    "demo_request",
+    "read_audit_manifest",
+    "run_audit_workflow",
+    "run_plan_workflow",
+]
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +115,13 @@ def _shared_data() -> Path:
 def run_audit_workflow(
     request: AuditRequest, *, progress: ProgressCallback | None = None
 ) -> AuditOutcome:
-    """Read the inputs, audit, and write ``audit.gpkg``, ``audit.xlsx`` and ``report.html``."""
+    """Read the inputs, audit, and write ``audit.gpkg``, ``audit.xlsx`` and ``report.html``.
+
+    Beside them goes ``audit.json``, the manifest ``linli plan --from-audit`` reads: the
+    inputs' absolute paths and the options (see :func:`read_audit_manifest`).  ``audit.gpkg``
+    also holds the layers a plan reuses: ``demand`` (homes with residents), ``centres`` (the
+    existing centres) and ``study_area`` (the area the walking network was cut to).
+    """
     import geopandas as gpd
     import shapely
 
@@ -138,6 +154,7 @@ def run_audit_workflow(
         else None
     )
     area = _area(request.area, communities)
+    network_area = area
     report(progress, 1, steps)
 
     network = walk_network_from_osm(
@@ -263,9 +280,54 @@ def run_audit_workflow(
         method_notes=method_notes,
         warnings=warnings,
         lang=request.lang,
+        study_area=network_area,
+        manifest=_audit_manifest(request, profile, total_population=total),
     )
     report(progress, steps, steps)
     return AuditOutcome(result=result, out=request.out, notes=[*warnings, *result.notes])
+
+
+AUDIT_MANIFEST = "audit.json"
+"""The manifest an audit writes beside ``audit.gpkg`` (read by ``linli plan --from-audit``)."""
+AUDIT_FORMAT = "linli-audit"
+AUDIT_FORMAT_VERSION = 1
+"""Version of the audit folder's layout; a plan reads only the versions it knows."""
+
+
+def _audit_manifest(
+    request: AuditRequest, profile: Any, *, total_population: float
+) -> dict[str, Any]:
+    """What ``audit.json`` records: the audit's inputs (absolute paths) and options."""
+    from datetime import UTC, datetime
+
+    from linli import __version__
+
+    def path(p: Path | None) -> str | None:
+        return None if p is None else str(Path(p).resolve())
+
+    standard = request.standard
+    if Path(standard).suffix == ".toml" or Path(standard).is_file():
+        standard = str(Path(standard).resolve())
+    return {
+        "format": AUDIT_FORMAT,
+        "format_version": AUDIT_FORMAT_VERSION,
+        "linli_version": __version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "inputs": {
+            "osm": path(request.osm),
+            "communities": path(request.communities),
+            "facilities": path(request.facilities),
+            "population": request.population,
+            "crs": request.crs,
+            "dem": path(request.dem),
+            "dem_gaps": request.dem_gaps,
+            "area": path(request.area),
+            "standard": standard,
+            "hypothetical_areas": request.hypothetical_areas,
+        },
+        "profile_id": profile.id,
+        "population_total": float(total_population),
+    }
 
 
 _SAME_PLACE_M = 50.0
@@ -345,24 +407,45 @@ def _scale_to_communities(demand: Any, communities: Any, profile: Any) -> Any:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlanRequest:
-    """What ``linli plan`` was asked to do."""
+    """What ``linli plan`` was asked to do (paths and options, nothing read yet).
 
-    osm: Path
+    Give either ``osm`` (with ``demand`` or ``population``, and optionally ``existing``) or
+    ``from_audit``, the folder ``linli audit`` wrote: its OSM file, standard, DEM, study area,
+    homes with residents and existing centres are then reused, and only what is missing is
+    planned (see :func:`run_plan_workflow`).  Options that the audit fixes (``osm``,
+    ``demand``, ``population``, ``existing``, ``standard``, ``dem``, ``dem_gaps``, ``area``)
+    must then be left unset.
+
+    Examples
+    --------
+    >>> PlanRequest(from_audit=Path("audit-out"), out=Path("plan-out"), tier="community")
+    ... # doctest: +ELLIPSIS
+    PlanRequest(out=...plan-out...)
+    """
+
     out: Path
+    osm: Path | None = None
+    from_audit: Path | None = None
+    """An audit's output folder (with ``audit.json`` and ``audit.gpkg``) to plan its gaps."""
     demand: Path | None = None
     population: float | None = None
     candidates: Path | None = None
     existing: Path | None = None
+    """Existing centres (kept); optional column ``tier`` (id, name or street/community)."""
     tier: str = "both"
-    standard: str = "chongqing-2019"
+    standard: str | None = None
+    """Profile name or TOML file; default ``chongqing-2019`` (with ``from_audit``: the audit's)."""
     area: Path | None = None
     dem: Path | None = None
-    dem_gaps: str = "raise"
+    dem_gaps: str | None = None
+    """``raise`` (default) or ``flat`` (with ``from_audit``: the audit's)."""
     spacing_m: float = 200.0
     time_limit_s: float = 120.0
     mip_gap: float = 1e-4
+    keep_unserviceable: bool = True
+    """Keep homes no site can serve in the ``demand`` outputs (``status`` unserviceable)."""
     lang: str = "zh"
     title: str = ""
 
@@ -375,140 +458,537 @@ class PlanOutcome:
     sites: Any
     out: Path
     notes: list[str] = field(default_factory=list)
+    demand: Any = None
+    """Every demand point with ``status`` (served / unserviceable), sites and minutes."""
+    summary: dict[str, Any] = field(default_factory=dict)
+    """Counts: sites per tier existing/new, residents served, unserviceable homes."""
 
 
-def run_plan_workflow(
-    request: PlanRequest, *, progress: ProgressCallback | None = None
-) -> PlanOutcome:
-    """Read the inputs, site the centres, and write plan.gpkg, plan.xlsx and report.html."""
+@dataclass
+class _PlanInputs:
+    """The plan's inputs once resolved (from the request's files or from an audit folder)."""
+
+    osm: Path
+    profile: Any
+    dem: Path | None
+    dem_gaps: str
+    area: Any
+    demand: Any
+    population: float | None
+    existing: Any
+    """GeoDataFrame (WGS-84) of existing centres with ``tier`` (profile tier id),
+    ``source`` and ``source_ref``; or None."""
+    notes: list[str]
+
+
+_STREET, _COMMUNITY = "street_centre", "community_home"
+
+
+def read_audit_manifest(folder: str | Path) -> dict[str, Any]:
+    """Read and check the manifest (``audit.json``) of an audit's output folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The ``--out`` folder of ``linli audit``.
+
+    Returns
+    -------
+    dict
+        The manifest: ``format``, ``format_version``, ``linli_version``, ``created_utc``,
+        ``inputs`` (the audit's paths and options), ``profile_id``, ``population_total``,
+        ``layers`` (the layers of ``audit.gpkg``).
+
+    Raises
+    ------
+    InputError
+        The folder or its manifest is missing, unreadable, from an audit folder version this
+        linli does not read, or names input files that no longer exist; every problem is
+        listed with the file and field.
+
+    Examples
+    --------
+    >>> read_audit_manifest("audit-out")["inputs"]["osm"]  # doctest: +SKIP
+    '/data/yuzhong.osm.pbf'
+    """
+    import json
+
+    from linli import __version__
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(
+            f"{root}: expected an audit folder written by `linli audit`; found no such folder"
+        )
+    path = root / AUDIT_MANIFEST
+    if not path.is_file():
+        raise InputError(
+            f"{root}: expected {AUDIT_MANIFEST} (written by `linli audit` since linli 0.1.0) "
+            "beside audit.gpkg; found none: the folder is incomplete or was written by an older "
+            "linli; run the audit again"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: expected a JSON manifest; cannot read it: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise InputError(f"{path}: expected a JSON object; found {type(manifest).__name__}")
+    src = str(path)
+    problems: list[Problem] = []
+    if manifest.get("format") != AUDIT_FORMAT:
+        problems.append(
+            Problem(src, repr(AUDIT_FORMAT), repr(manifest.get("format")), "field 'format'")
+        )
+    version = manifest.get("format_version")
+    if version != AUDIT_FORMAT_VERSION:
+        problems.append(
+            Problem(
+                src,
+                f"{AUDIT_FORMAT_VERSION} (linli {__version__} reads audit folders of version "
+                f"{AUDIT_FORMAT_VERSION}; run the audit again with this linli)",
+                f"{version!r}, written by linli {manifest.get('linli_version', '?')}",
+                "field 'format_version'",
+            )
+        )
+    if problems:
+        raise InputError(f"{root}: not an audit folder this linli can read", problems=problems)
+    inputs = manifest.get("inputs")
+    if not isinstance(inputs, dict):
+        raise InputError(
+            problems=[
+                Problem(src, "an object of the audit's inputs", repr(inputs), "field 'inputs'")
+            ]
+        )
+    for key, required in (("osm", True), ("dem", False)):
+        value = inputs.get(key)
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or not Path(value).is_file():
+            problems.append(
+                Problem(
+                    src,
+                    f"the {key.upper()} file the audit read, still at that path",
+                    "no path" if value is None else f"no file at {value}",
+                    f"field 'inputs.{key}'",
+                )
+            )
+    if not isinstance(inputs.get("standard"), str):
+        problems.append(
+            Problem(src, "a standard's name or file", repr(inputs.get("standard")),
+                    "field 'inputs.standard'")
+        )  # fmt: skip
+    layers = manifest.get("layers")
+    if not isinstance(layers, list) or "demand" not in layers:
+        problems.append(
+            Problem(src, "a list of layers including 'demand'", repr(layers), "field 'layers'")
+        )
+    if problems:
+        raise InputError(f"{root}: the audit's manifest is incomplete", problems=problems)
+    return manifest
+
+
+def _inputs_from_audit(request: PlanRequest) -> _PlanInputs:
+    """The plan's inputs from an audit folder (see :func:`run_plan_workflow`)."""
     import geopandas as gpd
+    import pyogrio
+    import shapely
 
-    from linli.audit.prepare import demand_from_osm
-    from linli.network import walk_network_from_osm
-    from linli.planning import SetCover, TwoTierPlan
-    from linli.planning.candidates import sites_along_network
-    from linli.reports.plan import plan_tables, write_plan
     from linli.standards import load_profile
 
-    if request.tier not in ("both", "street", "community"):
-        raise InputError(f"--tier: expected both, street or community; found {request.tier!r}")
-    steps = 6
-    report(progress, 0, steps)
-    profile = load_profile(request.standard)
-    notes: list[str] = []
+    assert request.from_audit is not None
+    root = Path(request.from_audit)
+    given = [
+        ("--osm", request.osm, "OSM file"),
+        ("--demand", request.demand, "homes and residents"),
+        ("--population", request.population, "residents"),
+        ("--existing", request.existing, "existing centres"),
+        ("--standard", request.standard, "standard"),
+        ("--dem", request.dem, "DEM"),
+        ("--dem-gaps", request.dem_gaps, "DEM gap rule"),
+        ("--area", request.area, "study area"),
+    ]
+    clashes = [
+        Problem(f"--from-audit {root}", f"no {opt} (the audit's {what} is reused)",
+                f"{opt} {value}")
+        for opt, value, what in given
+        if value is not None
+    ]  # fmt: skip
+    if clashes:
+        raise InputError("plan: options the audit already fixes were given", problems=clashes)
+    manifest = read_audit_manifest(root)
+    inputs = manifest["inputs"]
+    gpkg = root / "audit.gpkg"
+    if not gpkg.is_file():
+        raise InputError(f"{gpkg}: expected the audit's GeoPackage; found no such file")
+    present = {name for name, _ in pyogrio.list_layers(gpkg)}
+    wanted = {name for name in manifest["layers"] if name in ("demand", "centres", "study_area")}
+    missing = sorted(wanted - present)
+    if missing:
+        raise InputError(
+            f"{gpkg}: expected the layers {sorted(wanted)} that {AUDIT_MANIFEST} lists; "
+            f"found no {', '.join(repr(m) for m in missing)}"
+        )
+    profile = load_profile(inputs["standard"])
+    if profile.id != manifest.get("profile_id"):
+        raise InputError(
+            f"{inputs['standard']}: expected the standard the audit used "
+            f"({manifest.get('profile_id')!r}); found profile {profile.id!r} (the file changed "
+            "since the audit; run the audit again)"
+        )
+    demand = gpd.read_file(gpkg, layer="demand")
+    problems: list[Problem] = []
+    if "population" not in demand:
+        problems.append(
+            Problem(f"{gpkg}, layer 'demand'", "residents per home",
+                    f"columns {list(demand.columns)}", "field 'population'")
+        )  # fmt: skip
+    existing = None
+    if "centres" in wanted:
+        centres = gpd.read_file(gpkg, layer="centres")
+        lacking = [c for c in ("centre", "tier") if c not in centres]
+        problems.extend(
+            Problem(f"{gpkg}, layer 'centres'", "the audit's centre label and tier",
+                    f"columns {list(centres.columns)}", f"field {column!r}")
+            for column in lacking
+        )  # fmt: skip
+        if not lacking:
+            existing = centres[centres["tier"].isin([_STREET, _COMMUNITY])].copy()
+            existing["source"] = "audit centre"
+            existing["source_ref"] = existing["centre"].astype(str)
+            existing = existing.drop(columns=["centre"]).reset_index(drop=True)
+    if problems:
+        raise InputError(problems=problems)
+    area = None
+    if "study_area" in wanted:
+        frame = gpd.read_file(gpkg, layer="study_area").to_crs("EPSG:4326")
+        area = shapely.union_all(frame.geometry.to_numpy())
+    demand = demand.drop(columns=[c for c in demand.columns if str(c).startswith("walk_min_")])
+    n_existing = 0 if existing is None else len(existing)
+    reused = ["OSM file", f"standard {profile.id}"]
+    reused += ["DEM"] if inputs.get("dem") else []
+    reused += ["study area"] if area is not None else []
+    notes = [
+        f"Planned from the audit in {root} (linli {manifest.get('linli_version')}, "
+        f"{manifest.get('created_utc')}): its {', '.join(reused)}, {len(demand):,} homes "
+        f"({demand['population'].sum():,.0f} residents) and {n_existing} existing centre(s)."
+    ]
+    return _PlanInputs(
+        osm=Path(inputs["osm"]),
+        profile=profile,
+        dem=Path(inputs["dem"]) if inputs.get("dem") else None,
+        dem_gaps=str(inputs.get("dem_gaps") or "raise"),
+        area=area,
+        demand=demand,
+        population=None,
+        existing=existing,
+        notes=notes,
+    )
+
+
+def _existing_from_file(path: Path, profile: Any) -> Any:
+    """Existing centres from the user's file, ``tier`` read as a profile tier id."""
+    frame = _read_layer(path, "existing centres").to_crs("EPSG:4326").reset_index(drop=True)
+    names: dict[str, str] = {}
+    for tier_id, short in ((_STREET, "street"), (_COMMUNITY, "community")):
+        t = profile.tier(tier_id)
+        for alias in (t.id, t.name, t.name_en, short):
+            names[str(alias).strip().lower()] = t.id
+    problems: list[Problem] = []
+    tiers: list[str] = []
+    column = frame["tier"] if "tier" in frame else pd.Series(pd.NA, index=frame.index)
+    for row, value in enumerate(column):
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            tiers.append(_COMMUNITY)
+            continue
+        tier = names.get(str(value).strip().lower())
+        if tier is None:
+            problems.append(
+                Problem(str(path), "a tier: street_centre / 街道中心 / street or community_home "
+                        "/ 社区家园 / community (empty: community home)",
+                        repr(value), f"feature {row + 1}, field 'tier'")
+            )  # fmt: skip
+        tiers.append(tier or _COMMUNITY)
+    if problems:
+        raise InputError(problems=problems)
+    frame = frame.drop(columns=["tier"], errors="ignore")
+    frame["tier"] = tiers
+    frame["source"] = "existing file"
+    label = frame["name"].astype(str) if "name" in frame else None
+    frame["source_ref"] = [
+        f"{path.name} #{i + 1}" + (f" {label.iloc[i]}" if label is not None else "")
+        for i in range(len(frame))
+    ]
+    return frame
+
+
+def _plan_inputs(request: PlanRequest) -> _PlanInputs:
+    """Resolve what the plan reads: from the request's own files, or from an audit folder."""
+    from linli.standards import load_profile
+
+    if request.from_audit is not None:
+        return _inputs_from_audit(request)
+    if request.osm is None:
+        raise InputError("plan: expected --osm FILE or --from-audit DIR; found neither")
+    profile = load_profile(request.standard or "chongqing-2019")
     demand = _read_layer(request.demand, "demand") if request.demand else None
     if demand is not None and "population" not in demand:
         raise InputError(
             f"{request.demand}: expected a 'population' column of residents per demand point; "
             f"found columns {list(demand.columns)}"
         )
-    existing = _read_layer(request.existing, "existing centres") if request.existing else None
+    existing = _existing_from_file(request.existing, profile) if request.existing else None
+    return _PlanInputs(
+        osm=Path(request.osm),
+        profile=profile,
+        dem=request.dem,
+        dem_gaps=request.dem_gaps or "raise",
+        area=_area(request.area, None),
+        demand=demand,
+        population=request.population,
+        existing=existing,
+        notes=[],
+    )
+
+
+def run_plan_workflow(
+    request: PlanRequest, *, progress: ProgressCallback | None = None
+) -> PlanOutcome:
+    """Read the inputs, site the centres, and write plan.gpkg, plan.xlsx and report.html.
+
+    Parameters
+    ----------
+    request : PlanRequest
+    progress : callable, optional
+        ``progress(done, total)`` over the workflow's steps.
+
+    Returns
+    -------
+    PlanOutcome
+
+    Raises
+    ------
+    InputError
+        Unusable inputs (files, options, an audit folder that is missing, incomplete or of
+        another version), or a plan that cannot serve every serviceable resident with the
+        candidate sites given.
+
+    Notes
+    -----
+    **Existing centres** (from ``existing``, or the audit's centres with ``from_audit``: the
+    facilities of a tier grouped by proximity, at their mean position, whether or not they
+    meet the standard yet) are kept: they are required sites of their tier, and an existing
+    street centre is also a community home (the plan's co-location rule).  The residents they
+    already serve are not planned again: per tier, each resident is held at the nearest
+    existing centre within the tier's circle that still has room (:func:`hold_served`:
+    pairs in order of walking minutes, up to the tier's capacity) and that centre is the only
+    one the optimiser may give them in that tier.  Everyone else (beyond every existing
+    centre's circle, or within reach only of full ones) is planned with new sites.  The
+    ``sites`` outputs say ``kind`` existing or new; ``demand`` says per tier whether the
+    resident is served by an existing or a new centre.
+
+    **Unserviceable homes**: a home whose nearest walkable way is farther than the smallest
+    planned circle (10 minutes for community homes) cannot be served by any site.  It stays in
+    the ``demand`` outputs with ``status`` "unserviceable", the reason and
+    ``access_walk_min`` (minutes to the nearest walkable way), is never assigned, and is
+    counted in the report (``keep_unserviceable=False`` leaves it out of the ``demand``
+    outputs; it is still counted).  With generated candidates, a home that no generated site
+    reaches gets a candidate site on its nearest walkable way; one that even that site cannot
+    reach within the circle (cut off by one-way steps, say) is unserviceable too.
+    """
+    import geopandas as gpd
+
+    from linli.access import walk_minutes_within
+    from linli.audit.prepare import demand_from_osm
+    from linli.network import attach_points, walk_network_from_osm
+    from linli.planning.candidates import sites_along_network
+    from linli.reports.plan import plan_tables, write_plan
+
+    if request.tier not in ("both", "street", "community"):
+        raise InputError(f"--tier: expected both, street or community; found {request.tier!r}")
+    steps = 6
+    report(progress, 0, steps)
+    inputs = _plan_inputs(request)
+    profile = inputs.profile
+    notes = list(inputs.notes)
     user_sites = _read_layer(request.candidates, "candidate sites") if request.candidates else None
-    area = _area(request.area, None)
     report(progress, 1, steps)
 
-    gaps: Any = request.dem_gaps
+    gaps: Any = inputs.dem_gaps
     network = walk_network_from_osm(
-        request.osm, dem=request.dem, dem_gaps=gaps, area=area, profile=profile
+        inputs.osm, dem=inputs.dem, dem_gaps=gaps, area=inputs.area, profile=profile
     )
     report(progress, 2, steps)
+    demand = inputs.demand
     if demand is None:
-        if request.population is None:
-            raise InputError("plan: expected --demand FILE or --population N; found neither")
+        if inputs.population is None:
+            raise InputError(
+                "plan: expected --demand FILE, --population N or --from-audit DIR; found none"
+            )
         demand, pop_report = demand_from_osm(
-            request.osm, total_population=request.population, profile=profile, network=network,
-            area=area,
+            inputs.osm, total_population=inputs.population, profile=profile, network=network,
+            area=inputs.area,
         )  # fmt: skip
         notes.extend(pop_report.lines())
     demand = _split_heavy(demand.to_crs("EPSG:4326").reset_index(drop=True), profile, notes)
+
+    planned = [profile.tier(_STREET), profile.tier(_COMMUNITY)]
+    if request.tier != "both":
+        planned = [planned[0] if request.tier == "street" else planned[1]]
     if user_sites is not None:
         sites = user_sites.to_crs("EPSG:4326").reset_index(drop=True)
-        sites["kind"] = "candidate"
+        sites["source"] = "candidate file"
+        sites["source_ref"] = [f"{Path(request.candidates or '').name} #{i + 1}"
+                               for i in range(len(sites))]  # fmt: skip
     else:
-        sites = sites_along_network(network, spacing_m=request.spacing_m, area=area)
+        sites = sites_along_network(network, spacing_m=request.spacing_m, area=inputs.area)
+        sites["source"] = "generated " + sites["kind"].astype(str)
+        sites["source_ref"] = ""
         notes.append(
             f"{len(sites)} candidate sites generated on the walking network, one per "
             f"{request.spacing_m:g} m cell (no candidate file given)."
         )
+    sites["kind"] = "new"
+    sites["existing_tier"] = ""
     existing_street: list[int] = []
     existing_community: list[int] = []
-    if existing is not None and len(existing):
-        ex = existing.to_crs("EPSG:4326").reset_index(drop=True)
-        tier_col = ex["tier"] if "tier" in ex else pd.Series("community_home", index=ex.index)
+    ex = inputs.existing
+    if ex is not None and len(ex):
+        if request.tier == "street":
+            ex = ex[ex["tier"] == _STREET]
+        ex = ex.rename(columns={"tier": "existing_tier"}).to_crs("EPSG:4326")
         ex["kind"] = "existing"
         start = len(sites)
         sites = gpd.GeoDataFrame(pd.concat([sites, ex], ignore_index=True), crs="EPSG:4326")
-        for i, t in enumerate(tier_col.astype(str)):
-            label = start + i
-            if t in ("street_centre", "街道中心"):
-                existing_street.append(label)
-            existing_community.append(label)
+        for i, t in enumerate(ex["existing_tier"]):
+            if t == _STREET:
+                existing_street.append(start + i)
+            existing_community.append(start + i)
+    if existing_community:
+        notes.append(
+            f"{len(existing_street)} existing street centres and "
+            f"{len(existing_community) - len(existing_street)} existing community homes kept; "
+            "residents already within their circle are held at the nearest one with room."
+        )
     report(progress, 3, steps)
 
-    def build_and_solve(sites: Any) -> Any:
+    # Homes whose walk to the nearest way alone exceeds the circle: no site can serve them.
+    circle = min(float(t.walk_min) for t in planned)
+    largest = max(float(t.walk_min) for t in planned)
+    access = attach_points(network, demand, source="demand points")
+    demand["access_walk_min"] = access.access_min
+    far = access.access_min > circle
+    demand["status"] = np.where(far, "unserviceable", "served")
+    demand["status_reason"] = [
+        f"nearest walkable way {m:.1f} min ({d:.0f} m) away, beyond the {circle:g}-min circle"
+        if f
+        else ""
+        for f, m, d in zip(far, access.access_min, access.access_m, strict=True)
+    ]
+    existing_of = {_STREET: existing_street, _COMMUNITY: existing_community}
+
+    def build_and_solve(rows: NDArray[np.int64], sites: Any) -> tuple[Any, Any, dict[str, Any]]:
+        from linli.planning import SetCover, TwoTierPlan
+        from linli.planning.existing import held_matrix, hold_served
+
+        model_demand = demand.iloc[rows].reset_index(drop=True)
+        weights = model_demand["population"].to_numpy(dtype=float)
+        matrix = walk_minutes_within(network, model_demand, sites, cutoff_min=largest)
+        held = {
+            t.id: hold_served(
+                matrix, weights, existing=existing_of[t.id], walk_min=float(t.walk_min),
+                capacity=float(t.population_max),
+            )
+            for t in planned
+        }  # fmt: skip
         if request.tier == "both":
-            model: Any = TwoTierPlan.from_geodataframes(
-                network, demand, sites, profile=profile, weight_column="population",
+            street, community = planned
+            model: Any = TwoTierPlan.from_cost_matrices(
+                held_matrix(matrix, held[_STREET]), held_matrix(matrix, held[_COMMUNITY]),
+                weights=weights, street_capacity=float(street.population_max),
+                community_capacity=float(community.population_max),
+                street_walk_min=float(street.walk_min),
+                community_walk_min=float(community.walk_min),
                 existing_street=existing_street, existing_community=existing_community,
             )  # fmt: skip
         else:
-            tier = profile.tier("street_centre" if request.tier == "street" else "community_home")
+            (t,) = planned
             required = np.zeros(len(sites), dtype=bool)
-            required[existing_street if request.tier == "street" else existing_community] = True
-            model = SetCover.from_geodataframes(
-                network, demand, sites, cutoff_min=float(tier.walk_min),
-                weight_column="population", capacity=float(tier.population_served[1]),
-                required=required,
+            required[existing_of[t.id]] = True
+            model = SetCover.from_cost_matrix(
+                held_matrix(matrix, held[t.id]), cutoff=float(t.walk_min), weights=weights,
+                capacity=float(t.population_max), required=required,
             )  # fmt: skip
         report(progress, 4, steps)
-        return model.solve(time_limit_s=request.time_limit_s, mip_gap=request.mip_gap)
+        result = model.solve(time_limit_s=request.time_limit_s, mip_gap=request.mip_gap)
+        return result, matrix, held
 
-    result = build_and_solve(sites)
+    rows = np.flatnonzero(~far).astype(np.int64)
+    result, matrix, held = build_and_solve(rows, sites)
     if result.status == "infeasible" and user_sites is None and len(result.unreachable):
         # Generated candidates left some homes without a site in reach (a hillside pocket, an
-        # island): offer a site at each such home and solve again.
-        homes = demand.geometry.iloc[result.unreachable].representative_point().to_numpy()
-        extra = gpd.GeoDataFrame(
-            {"kind": ["at_home"] * len(homes), "link": [-1] * len(homes)},
-            geometry=homes,
-            crs="EPSG:4326",
+        # island, or only full existing centres near): offer a site on each such home's
+        # nearest walkable way and solve again.
+        lost = attach_points(network, demand.iloc[rows[result.unreachable]], source="demand")
+        feet = gpd.GeoSeries(gpd.points_from_xy(lost.foot_x, lost.foot_y), crs=network.crs).to_crs(
+            "EPSG:4326"
         )
+        extra = gpd.GeoDataFrame(
+            {"kind": "new", "source": "at a home's nearest way", "source_ref": "",
+             "existing_tier": "", "link": lost.link},
+            geometry=feet.to_numpy(), crs="EPSG:4326",
+        )  # fmt: skip
         sites = gpd.GeoDataFrame(pd.concat([sites, extra], ignore_index=True), crs="EPSG:4326")
         notes.append(
             f"{len(extra)} homes had no generated candidate within the circle; a candidate site "
-            "was added at each of them."
+            "was added on the walkable way nearest each of them."
         )
-        result = build_and_solve(sites)
+        result, matrix, held = build_and_solve(rows, sites)
     if result.status == "infeasible" and user_sites is None and len(result.unreachable):
-        # Still unreachable with a site at the home itself: the home is so far from any
-        # walkable way that its access leg alone exceeds the circle. Plan without them.
-        dropped = demand.iloc[result.unreachable]
-        demand = demand.drop(index=dropped.index).reset_index(drop=True)
-        notes.append(
-            f"{len(dropped)} homes ({dropped['population'].sum():,.0f} residents) lie so far from "
-            "any walkable way that no site can serve them within the circle; they are left out "
-            "of the plan (check the OSM extract there)."
+        # Not even a site on its own nearest way reaches the home within the circle (the way
+        # leads nowhere fast: one-way steps, a closed path): unserviceable.
+        cut_off = rows[result.unreachable]
+        demand.loc[cut_off, "status"] = "unserviceable"
+        demand.loc[cut_off, "status_reason"] = (
+            f"no site reaches it within the {circle:g}-min circle, not even one on its nearest "
+            "walkable way (check the OSM ways there)"
         )
-        result = build_and_solve(sites)
+        rows = np.setdiff1d(rows, cut_off)
+        result, matrix, held = build_and_solve(rows, sites)
     report(progress, 5, steps)
     if result.status == "infeasible":
-        where = demand.iloc[result.unreachable[:10]].geometry.representative_point()
+        where = demand.iloc[rows[result.unreachable[:10]]].geometry.representative_point()
         shown = ", ".join(
-            f"#{i} ({p.x:.5f}, {p.y:.5f})"
+            f"#{rows[i]} ({p.x:.5f}, {p.y:.5f})"
             for i, p in zip(result.unreachable[:10], where, strict=True)
         )
         raise InputError(
             f"plan: no plan can serve every resident within the circle; {len(result.unreachable)} "
-            f"demand points have no candidate site in reach: {shown}. Add candidate sites near "
-            "them or check the walking network there."
+            f"demand points have no candidate site in reach with room: {shown}. Add candidate "
+            "sites near them or check the walking network there."
         )
-    tables = plan_tables(result, network=network, demand=demand, sites=sites, profile=profile,
-                         tier=request.tier)  # fmt: skip
-    title = request.title or f"邻里中心布点规划：{Path(request.osm).stem}"
+    unserviceable = demand["status"] == "unserviceable"
+    if unserviceable.any():
+        lost_residents = float(demand.loc[unserviceable, "population"].sum())
+        notes.append(
+            f"{int(unserviceable.sum())} homes ({lost_residents:,.0f}"
+            " residents) cannot be served by any site within the circle; they are kept in the "
+            "demand outputs with status 'unserviceable' and never assigned."
+        )
+    tables = plan_tables(
+        result, network=network, demand=demand, sites=sites, profile=profile, tier=request.tier,
+        planned=rows, reach=matrix, held=held,
+    )  # fmt: skip
+    if not request.keep_unserviceable:
+        tables.demand = tables.demand[tables.demand["status"] == "served"]
+    default = "邻里中心补缺规划" if request.from_audit is not None else "邻里中心布点规划"
+    title = request.title or f"{default}：{inputs.osm.name.split('.')[0]}"
     write_plan(tables, request.out, profile=profile, network=network, result=result,
                title=title, method_notes=notes, lang=request.lang)  # fmt: skip
     report(progress, steps, steps)
-    return PlanOutcome(result=result, sites=tables.sites, out=request.out, notes=notes)
+    return PlanOutcome(
+        result=result, sites=tables.sites, out=request.out, notes=notes, demand=tables.demand,
+        summary=tables.summary,
+    )  # fmt: skip
 
 
 def _split_heavy(demand: Any, profile: Any, notes: list[str]) -> Any:

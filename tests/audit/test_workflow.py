@@ -1,6 +1,9 @@
-"""``linli audit`` end to end on Yuzhong with the user's own files, and bad input."""
+"""``linli audit`` end to end on Yuzhong with the user's own files, and bad input; then
+``linli plan --from-audit`` on what it wrote."""
 
 from __future__ import annotations
+
+import json
 
 import geopandas as gpd
 import numpy as np
@@ -58,7 +61,9 @@ def user_files(tmp_path_factory):
     return base, com_path, fac_path, tmp
 
 
-def test_audit_with_user_files_writes_every_output(user_files):
+@pytest.fixture(scope="module")
+def audited(user_files):
+    """The audit of Yuzhong with the user's files, run once: ``(CLI result, out folder)``."""
     base, com_path, fac_path, tmp = user_files
     out = tmp / "out"
     args = [
@@ -67,10 +72,24 @@ def test_audit_with_user_files_writes_every_output(user_files):
         "--dem", str(base / "terrain" / "chongqingZ_elevation_utm.tif"), "--dem-gaps", "flat",
         "--out", str(out),
     ]  # fmt: skip
-    result = runner.invoke(app, args)
+    return runner.invoke(app, args), out
+
+
+def test_audit_with_user_files_writes_every_output(user_files, audited):
+    base = user_files[0]
+    result, out = audited
     assert result.exit_code == 0, result.output
     layers = {name for name, _ in pyogrio.list_layers(out / "audit.gpkg")}
     assert {"demand", "communities", "streets", "facilities", "isochrones"} <= layers
+    # The manifest a plan reads: what went in, and the layers written.
+    manifest = json.loads((out / "audit.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["osm"] == str((base / "yuzhong.osm.pbf").resolve())
+    assert manifest["inputs"]["dem_gaps"] == "flat"
+    assert manifest["inputs"]["crs"] == "GCJ02"
+    assert manifest["inputs"]["population"] == CENSUS_YUZHONG
+    assert set(manifest["layers"]) == layers
+    # The communities' union is the study area the network was cut to.
+    assert {"centres", "study_area"} <= layers
     demand = gpd.read_file(out / "audit.gpkg", layer="demand")
     assert demand["population"].sum() == pytest.approx(CENSUS_YUZHONG, rel=1e-9)
     communities = gpd.read_file(out / "audit.gpkg", layer="communities")
@@ -117,3 +136,37 @@ def test_audit_refuses_an_unknown_facility_type_and_writes_nothing(user_files):
     assert "bad.csv" in result.output
     assert "图书馆X" in result.output
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_plan_from_the_audit_keeps_its_centres_and_plans_the_gaps(user_files, audited):
+    _, _, _, tmp = user_files
+    result, out = audited
+    assert result.exit_code == 0, result.output
+    plan_out = tmp / "plan"
+    args = ["plan", "--from-audit", str(out), "--tier", "community", "--spacing-m", "400",
+            "--time-limit", "60", "--out", str(plan_out)]  # fmt: skip
+    planned = runner.invoke(app, args)
+    assert planned.exit_code == 0, planned.output
+    centres = gpd.read_file(out / "audit.gpkg", layer="centres")
+    sites = gpd.read_file(plan_out / "plan.gpkg", layer="sites")
+    demand = gpd.read_file(plan_out / "plan.gpkg", layer="demand")
+    # Every centre the audit found is kept (community homes, and street centres as homes too).
+    kept = sites[sites["kind"] == "existing"]
+    assert sorted(kept["source_ref"]) == sorted(centres["centre"])
+    assert (sites["kind"] == "new").any()
+    # The audit's residents, all of them, each either served or unserviceable (with a reason).
+    assert demand["population"].sum() == pytest.approx(CENSUS_YUZHONG, rel=1e-9)
+    served = demand["status"] == "served"
+    assert (demand.loc[served, "site"] >= 0).all()
+    assert (demand.loc[served, "walk_min"] <= 10.0 + 1e-9).all()
+    assert (demand.loc[~served, "site"] == -1).all()
+    assert (demand.loc[~served, "access_walk_min"] > 10.0).all()
+    # Residents held at an existing centre are those it serves; none over capacity.
+    existing_sites = set(kept["site"])
+    by_existing = demand["served_by"] == "existing"
+    assert by_existing.any()
+    assert set(demand.loc[by_existing, "site"]) <= existing_sites
+    assert (sites["residents"] <= 12_000 + 1e-6).all()
+    html = (plan_out / "report.html").read_text(encoding="utf-8")
+    assert "现有" in html
+    assert "新建" in html

@@ -42,6 +42,12 @@ def test_plan_community_homes_for_given_demand(homes):
     demand = gpd.read_file(out / "plan.gpkg", layer="demand")
     # Every home is assigned to a chosen site within the 10-minute circle, within capacity.
     assert (demand["site"] >= 0).all()
+    # ... so every home is serviceable: within 10 minutes of a walkable way.
+    assert set(demand["status"]) == {"served"}
+    assert demand["access_walk_min"].max() <= 10.0
+    # Without existing centres, every site is new, and every resident is served by one.
+    assert set(sites["kind"]) == {"new"}
+    assert set(demand["served_by"]) == {"new"}
     assert demand["walk_min"].max() <= 10.0 + 1e-9
     assert set(demand["site"]) <= set(sites["site"])
     assert (sites["residents"] <= 12_000 + 1e-6).all()

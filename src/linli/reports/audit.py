@@ -1,12 +1,14 @@
-"""Writing an audit's results: ``audit.gpkg``, ``audit.xlsx`` and ``report.html``.
+"""Writing an audit's results: ``audit.gpkg``, ``audit.xlsx``, ``report.html``, ``audit.json``.
 
-All three are written into a temporary folder first and moved into place together, so a
-failed run leaves nothing half-written (:func:`linli._io.atomic_dir`).
+All are written into a temporary folder first and moved into place together, so a failed run
+leaves nothing half-written (:func:`linli._io.atomic_dir`).  ``audit.json`` is the manifest
+``linli plan --from-audit`` reads: the inputs the audit used and the layers it wrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,26 +131,77 @@ def write_audit(
     method_notes: Sequence[str] = (),
     warnings: Sequence[str] = (),
     lang: str = "zh",
+    study_area: Any = None,
+    manifest: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write ``audit.gpkg``, ``audit.xlsx`` and ``report.html`` into ``out`` atomically."""
+    """Write ``audit.gpkg``, ``audit.xlsx``, ``report.html`` (and ``audit.json``) atomically.
+
+    Parameters
+    ----------
+    result : AuditResult
+    out : str or Path
+        The output folder (created if needed).
+    profile : Profile
+    network : WalkNetwork
+        For the map's walking network.
+    isochrones : GeoDataFrame, optional
+        The facilities' walking circles (layer ``isochrones``).
+    title, subtitle : str
+    sources, method_notes, warnings : sequences
+        Shown in the report and the workbook's notes.
+    lang : {"zh", "en"}
+    study_area : shapely geometry in WGS-84, optional
+        The area the walking network was cut to; written as layer ``study_area``.
+    manifest : mapping, optional
+        JSON-serialisable facts about the run (inputs, options, versions); written as
+        ``audit.json`` with ``"layers"`` (the layers of ``audit.gpkg``) added.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Notes
+    -----
+    ``audit.gpkg`` holds the layers ``demand``, ``communities``, ``streets``, ``facilities``,
+    ``centres`` (one point per centre: facilities of a tier grouped by proximity; when there
+    are any), ``isochrones`` and ``recommendations`` (when there are any) and ``study_area``
+    (when given).
+    """
+    import geopandas as gpd
+
     headers = _headers(profile)
     out_dir = Path(out)
     recs = result.recommendations
     with atomic_dir(out_dir) as tmp:
         gpkg = tmp / "audit.gpkg"
+        layers = ["demand", "communities", "streets", "facilities"]
         result.demand.to_file(gpkg, layer="demand", driver="GPKG")
         result.communities.to_file(gpkg, layer="communities", driver="GPKG")
         result.streets.to_file(gpkg, layer="streets", driver="GPKG")
         result.facilities.to_file(gpkg, layer="facilities", driver="GPKG")
+        centres = result.centres
+        if len(centres):
+            gpd.GeoDataFrame(
+                _plain(centres),
+                geometry=gpd.points_from_xy(centres["lon"], centres["lat"]),
+                crs="EPSG:4326",
+            ).to_file(gpkg, layer="centres", driver="GPKG")
+            layers.append("centres")
         if isochrones is not None and len(isochrones):
             isochrones.to_crs("EPSG:4326").to_file(gpkg, layer="isochrones", driver="GPKG")
+            layers.append("isochrones")
         if len(recs):
-            import geopandas as gpd
-
             placed = recs[recs["lon"].notna()]
             gpd.GeoDataFrame(
                 placed, geometry=gpd.points_from_xy(placed["lon"], placed["lat"]), crs="EPSG:4326"
             ).to_file(gpkg, layer="recommendations", driver="GPKG")
+            layers.append("recommendations")
+        if study_area is not None:
+            gpd.GeoDataFrame(geometry=[study_area], crs="EPSG:4326").to_file(
+                gpkg, layer="study_area", driver="GPKG"
+            )
+            layers.append("study_area")
         write_workbook(
             tmp / "audit.xlsx",
             {
@@ -179,6 +232,9 @@ def write_audit(
             method_notes=[*method_notes, *result.notes],
             lang="en" if lang == "en" else "zh",
         )
+        if manifest is not None:
+            text = json.dumps({**manifest, "layers": layers}, ensure_ascii=False, indent=2)
+            (tmp / "audit.json").write_text(text + "\n", encoding="utf-8")
     return out_dir
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,29 +33,78 @@ HEADERS_ZH = {
     "site": "站点",
     "tier": "层级",
     "tier_name": "层级名称",
-    "kind": "来源",
+    "kind": "现状/新建",
+    "source": "来源",
+    "source_ref": "来源编号",
     "residents": "服务人口",
     "households": "服务户数",
     "only_reach": "唯一可达人口",
     "floor_area_required_m2": "应配面积（m²）",
     "why": "选址理由",
     "walk_min": "步行时间（分钟）",
+    "served_by": "服务中心（现状/新建）",
     "community_site": "社区家园站点",
     "street_site": "街道中心站点",
     "community_walk_min": "至社区家园（分钟）",
     "street_walk_min": "至街道中心（分钟）",
+    "community_served_by": "社区家园（现状/新建）",
+    "street_served_by": "街道中心（现状/新建）",
     "population": "人口",
     "mean_walk_min": "平均步行时间（分钟）",
+    "status": "状态",
+    "status_reason": "原因",
+    "access_walk_min": "至最近步行道（分钟）",
+    "meets_standard": "达到标准",
+    "missing_types": "缺少设施",
 }
+
+KIND_ZH = {"existing": "现状", "new": "新建"}
+"""Words for a site's ``kind`` in the report."""
 
 
 @dataclass
 class PlanTables:
-    """The plan as frames: chosen sites, demand with assignments, service areas."""
+    """The plan as frames: chosen sites, demand with assignments, service areas, counts.
+
+    Attributes
+    ----------
+    sites : GeoDataFrame
+        One row per site and tier (WGS-84): ``kind`` existing or new, residents, why.
+    demand : GeoDataFrame
+        Every demand point, with ``status`` (served / unserviceable), ``status_reason``,
+        ``access_walk_min`` and per tier its site, minutes and ``*served_by`` (existing /
+        new; empty when not served).
+    service_areas : GeoDataFrame or None
+        The sites' walking circles.
+    summary : dict
+        ``sites`` ({tier id: {"existing": n, "new": n}}), ``residents``,
+        ``residents_served``, ``residents_held`` ({tier id: residents already served by
+        existing centres}), ``unserviceable_homes``, ``unserviceable_residents``.
+    """
 
     sites: Any
     demand: Any
     service_areas: Any
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _existing_why(
+    tier: Any, site: Any, residents: float, *, profile: Profile, names: dict[str, str]
+) -> str:
+    own = str(site.get("existing_tier") or tier.id)
+    what = profile.tier(own)
+    head = f"现有{what.name}，保留" + (f"，兼作{tier.name}" if own != tier.id else "")
+    text = (
+        f"{head}；服务已在 {tier.walk_min:g} 分钟内的 {residents:,.0f} 人（就近、不超过容量） "
+        f"(existing {what.name_en}, kept; serves {residents:,.0f} residents already within "
+        f"{tier.walk_min:g} min, nearest first, up to capacity)"
+    )
+    meets = site.get("meets_standard")
+    if meets is not None and not pd.isna(meets) and not bool(meets):
+        lacking = [names.get(m, m) for m in str(site.get("missing_types") or "").split(",") if m]
+        gap = f"缺{'、'.join(lacking)}" if lacking else "面积不足"
+        text += f"；尚未达标：{gap} (does not meet the standard yet)"
+    return text
 
 
 def _tier_rows(
@@ -64,13 +113,13 @@ def _tier_rows(
     assignment: np.ndarray,
     minutes: np.ndarray,
     *,
-    demand: Any,
+    weights: np.ndarray,
     sites: Any,
     profile: Profile,
     reach: Any,
 ) -> pd.DataFrame:
-    weights = demand["population"].to_numpy(dtype=float)
     pph = profile.population.persons_per_household if profile.population else 1.0
+    names = {f.id: f.name for f in profile.facility_types()}
     rows = []
     # Who can reach which chosen site within the circle (for "only reach").
     in_circle = reach[reach["walk_min"] <= tier.walk_min]
@@ -83,45 +132,130 @@ def _tier_rows(
         residents = float(weights[served].sum())
         reachers = in_circle[in_circle["destination"] == s]["origin"]
         only = float(weights[[o for o in reachers if options.get(o, 0) == 1]].sum())
-        kind = sites["kind"].iloc[s] if "kind" in sites else "candidate"
+        site = sites.iloc[s]
+        kind = "existing" if site.get("kind") == "existing" else "new"
         if kind == "existing":
-            why = "现有中心，保留 (existing centre, kept)"
+            why = _existing_why(tier, site, residents, profile=profile, names=names)
         else:
             why = (
-                f"服务 {residents:,.0f} 人（{tier.walk_min:g} 分钟内），其中 {only:,.0f} 人"
-                f"没有其他可达站点 (serves {residents:,.0f}; {only:,.0f} have no other site "
+                f"新建：服务 {residents:,.0f} 人（{tier.walk_min:g} 分钟内），其中 {only:,.0f} 人"
+                f"没有其他可达站点 (new: serves {residents:,.0f}; {only:,.0f} have no other site "
                 f"within {tier.walk_min:g} min)"
             )
-        rows.append(
-            {
-                "site": s,
-                "tier": tier.id,
-                "tier_name": tier.name,
-                "kind": kind,
-                "residents": residents,
-                "households": residents / pph,
-                "only_reach": only,
-                "floor_area_required_m2": float(tier.min_floor_area_m2 or np.nan),
-                "why": why,
-                "mean_walk_min": float(np.nanmean(minutes[served])) if served.any() else np.nan,
-            }
-        )
+        row = {
+            "site": s,
+            "tier": tier.id,
+            "tier_name": tier.name,
+            "kind": kind,
+            "source": str(site.get("source") or ""),
+            "source_ref": str(site.get("source_ref") or ""),
+            "residents": residents,
+            "households": residents / pph,
+            "only_reach": only,
+            "floor_area_required_m2": float(tier.min_floor_area_m2 or np.nan),
+            "why": why,
+            "mean_walk_min": float(np.nanmean(minutes[served])) if served.any() else np.nan,
+        }
+        if "meets_standard" in sites:
+            meets = site.get("meets_standard")
+            row["meets_standard"] = None if meets is None or pd.isna(meets) else bool(meets)
+            row["missing_types"] = site.get("missing_types")
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
+def _spread(values: np.ndarray, rows: np.ndarray, n: int, fill: Any) -> np.ndarray:
+    """``values`` of the planned rows placed at their positions among ``n`` (others ``fill``)."""
+    out = np.full(n, fill, dtype=np.asarray(values).dtype)
+    out[rows] = values
+    return out
+
+
+def _summary(sites: Any, demand: Any, held_residents: Mapping[str, float]) -> dict[str, Any]:
+    """The counts of :attr:`PlanTables.summary`."""
+    lost = (demand["status"] == "unserviceable").to_numpy()
+    population = demand["population"].to_numpy(dtype=float)
+    return {
+        "sites": {
+            str(t): {k: int(((sites["tier"] == t) & (sites["kind"] == k)).sum())
+                     for k in ("existing", "new")}
+            for t in pd.unique(sites["tier"])
+        },
+        "residents": float(population.sum()),
+        "residents_served": float(population[~lost].sum()),
+        "residents_held": dict(held_residents),
+        "unserviceable_homes": int(lost.sum()),
+        "unserviceable_residents": float(population[lost].sum()),
+    }  # fmt: skip
+
+
 def plan_tables(
-    result: Any, *, network: Any, demand: Any, sites: Any, profile: Profile, tier: str
+    result: Any,
+    *,
+    network: Any,
+    demand: Any,
+    sites: Any,
+    profile: Profile,
+    tier: str,
+    planned: Any = None,
+    reach: Any = None,
+    held: Mapping[str, Any] | None = None,
 ) -> PlanTables:
-    """Chosen sites (with why), demand with assignments and minutes, service areas."""
+    """Chosen sites (existing or new, with why), every demand point's status, service areas.
+
+    Parameters
+    ----------
+    result : PlanResult
+        Of a ``TwoTierPlan`` (``tier="both"``) or a ``SetCover`` of one tier, whose rows are
+        ``demand.iloc[planned]`` and whose columns are ``sites``.
+    network : WalkNetwork
+    demand : GeoDataFrame
+        Every demand point (positions 0..n-1), with ``population``; optionally ``status``,
+        ``status_reason``, ``access_walk_min`` (kept as they are; default ``served``).
+    sites : GeoDataFrame
+        The candidate sites; ``kind`` ``existing`` marks existing centres.
+    profile : Profile
+    tier : {"both", "street", "community"}
+    planned : int array, optional
+        Positions of the demand points that were planned (the result's rows); default all.
+        The others are never assigned: site -1, minutes NaN.
+    reach : WalkMatrix, optional
+        Minutes from the planned demand points to the sites within the largest circle;
+        computed when not given.
+    held : mapping, optional
+        Tier id -> per planned row, the existing site it was held at (-1: none), for the
+        summary's residents already served.
+
+    Returns
+    -------
+    PlanTables
+    """
     import geopandas as gpd
 
     from linli.access import walk_minutes_within
     from linli.access.isochrones import isochrones
 
+    n = len(demand)
+    rows = np.arange(n) if planned is None else np.asarray(planned, dtype=np.int64)
+    model_demand = demand.iloc[rows].reset_index(drop=True)
+    weights = model_demand["population"].to_numpy(dtype=float)
     tiers = {t.id: t for t in profile.tiers}
     largest = max(t.walk_min for t in profile.tiers)
-    reach = walk_minutes_within(network, demand, sites, cutoff_min=float(largest)).to_frame()
+    if reach is None:
+        reach = walk_minutes_within(network, model_demand, sites, cutoff_min=float(largest))
+    reach_frame = reach.to_frame()
     out_demand = demand.copy()
+    if "status" not in out_demand:
+        out_demand["status"] = "served"
+        out_demand["status_reason"] = ""
+    is_existing = (sites["kind"] == "existing").to_numpy() if "kind" in sites else None
+
+    def served_by(assign: np.ndarray) -> np.ndarray:
+        words = np.where(assign < 0, "", "new").astype(object)
+        if is_existing is not None:
+            words[(assign >= 0) & is_existing[np.clip(assign, 0, None)]] = "existing"
+        return _spread(words, rows, n, "")
+
     frames = []
     if tier == "both":
         d = result.details
@@ -129,33 +263,37 @@ def plan_tables(
         community_sites = np.asarray(d["community_sites"], dtype=np.int64)
         s_assign = np.asarray(d["street_assignment"], dtype=np.int64)
         c_assign = np.asarray(result.assignment, dtype=np.int64)
-        out_demand["community_site"] = c_assign
-        out_demand["street_site"] = s_assign
-        out_demand["community_walk_min"] = np.asarray(d["community_walk_min"], dtype=float)
-        out_demand["street_walk_min"] = np.asarray(d["street_walk_min"], dtype=float)
-        street_min = out_demand["street_walk_min"].to_numpy()
+        c_min = np.asarray(d["community_walk_min"], dtype=float)
+        s_min = np.asarray(d["street_walk_min"], dtype=float)
+        out_demand["community_site"] = _spread(c_assign, rows, n, -1)
+        out_demand["street_site"] = _spread(s_assign, rows, n, -1)
+        out_demand["community_walk_min"] = _spread(c_min, rows, n, np.nan)
+        out_demand["street_walk_min"] = _spread(s_min, rows, n, np.nan)
+        out_demand["community_served_by"] = served_by(c_assign)
+        out_demand["street_served_by"] = served_by(s_assign)
         parts = [
-            (tiers["street_centre"], street_sites, s_assign, street_min),
-            (tiers["community_home"], community_sites, c_assign,
-             out_demand["community_walk_min"].to_numpy()),
-        ]  # fmt: skip
+            (tiers["street_centre"], street_sites, s_assign, s_min),
+            (tiers["community_home"], community_sites, c_assign, c_min),
+        ]
     else:
         t = tiers["street_centre" if tier == "street" else "community_home"]
         assign = np.asarray(result.assignment, dtype=np.int64)
-        pairs = reach.set_index(["origin", "destination"])["walk_min"]
+        pairs = reach_frame.set_index(["origin", "destination"])["walk_min"]
         minutes = np.array(
             [pairs.get((i, a), np.nan) if a >= 0 else np.nan for i, a in enumerate(assign)]
         )
-        out_demand["site"] = assign
-        out_demand["walk_min"] = minutes
+        out_demand["site"] = _spread(assign, rows, n, -1)
+        out_demand["walk_min"] = _spread(minutes, rows, n, np.nan)
+        out_demand["served_by"] = served_by(assign)
         parts = [(t, np.asarray(result.sites, dtype=np.int64), assign, minutes)]
     areas = []
     for t, positions, assign, minutes in parts:
-        rows = _tier_rows(
-            t, positions, assign, minutes, demand=demand, sites=sites, profile=profile, reach=reach
-        )
+        table = _tier_rows(
+            t, positions, assign, minutes, weights=weights, sites=sites, profile=profile,
+            reach=reach_frame,
+        )  # fmt: skip
         geoms = sites.geometry.iloc[positions].to_numpy() if len(positions) else []
-        frames.append(gpd.GeoDataFrame(rows, geometry=list(geoms), crs=sites.crs))
+        frames.append(gpd.GeoDataFrame(table, geometry=list(geoms), crs=sites.crs))
         if len(positions):
             iso = isochrones(network, sites.iloc[positions], cutoffs_min=(float(t.walk_min),))
             iso["tier"] = t.id
@@ -164,7 +302,42 @@ def plan_tables(
     service = (
         gpd.GeoDataFrame(pd.concat(areas, ignore_index=True), crs="EPSG:4326") if areas else None
     )
-    return PlanTables(sites=chosen.to_crs("EPSG:4326"), demand=out_demand, service_areas=service)
+    held_residents = {
+        t_id: float(weights[np.asarray(h) >= 0].sum()) for t_id, h in (held or {}).items()
+    }
+    return PlanTables(
+        sites=chosen.to_crs("EPSG:4326"), demand=out_demand, service_areas=service,
+        summary=_summary(chosen, out_demand, held_residents),
+    )  # fmt: skip
+
+
+def _treatment(summary: Mapping[str, Any], profile: Profile) -> list[str]:
+    """How existing centres and unserviceable homes were treated, in words, for the report."""
+    lines = []
+    counts = summary.get("sites", {})
+    if any(c.get("existing", 0) for c in counts.values()):
+        held = summary.get("residents_held", {})
+        served = "；".join(f"{profile.tier(t).name} {v:,.0f} 人" for t, v in held.items() if v > 0)
+        lines.append(
+            "现有中心全部保留（现有街道中心兼作社区家园）。已在现有中心步行圈内的居民按就近原则"
+            "归属现有中心（不超过其服务人口），不再重新规划；其余居民（不在任何现有中心步行圈内，"
+            "或附近现有中心已满）由新建站点服务。"
+            + (f"已由现有中心服务：{served}。" if served else "")
+            + " Existing centres are kept (an existing street centre is also a community home). "
+            "Residents within an existing centre's circle are held at the nearest one with room "
+            "(up to its capacity) and not planned again; new sites serve everyone else."
+        )
+    if summary.get("unserviceable_homes", 0):
+        homes, people = summary["unserviceable_homes"], summary["unserviceable_residents"]
+        lines.append(
+            f"{homes:,} 处居民点（{people:,.0f} 人）离最近的步行道太远，任何站点都无法在步行圈"
+            "内服务；它们保留在居民点图层与表中"
+            "（状态“unserviceable”，并注明原因和至最近步行道的分钟数），不分配站点。请核查该处的"
+            f" OSM 道路。 {homes:,} homes lie too far from any walkable "
+            "way for any site to serve them within the circle; they are kept in the demand "
+            "layer and tables with status 'unserviceable' and never assigned."
+        )
+    return lines
 
 
 def write_plan(
@@ -178,12 +351,39 @@ def write_plan(
     method_notes: Sequence[str] = (),
     lang: str = "zh",
 ) -> Path:
-    """Write ``plan.gpkg`` (sites, service_areas, demand), ``plan.xlsx`` and ``report.html``."""
+    """Write ``plan.gpkg`` (sites, service_areas, demand), ``plan.xlsx`` and ``report.html``.
+
+    The report's headline figures count the sites of each tier, existing (kept) and new, the
+    residents served and the unserviceable homes; its map draws existing and new sites apart
+    and the unserviceable homes in red; a note says how both were treated.
+
+    Parameters
+    ----------
+    tables : PlanTables
+        From :func:`plan_tables`.
+    out : str or Path
+        The output folder; the three files appear there together or not at all.
+    profile : Profile
+    network : WalkNetwork
+        For the map's walking network.
+    result : PlanResult
+        For the solver's status, bound and gap.
+    title : str
+    method_notes : sequence of str
+    lang : {"zh", "en"}
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
     from linli.reports.audit import _plain
 
     out_dir = Path(out)
     sites = tables.sites
-    counts = sites.groupby("tier_name").size().to_dict()
+    summary = tables.summary or _summary(sites, tables.demand, {})
+    treatment = _treatment(summary, profile)
+    lost = tables.demand[tables.demand["status"] == "unserviceable"]
     with atomic_dir(out_dir) as tmp:
         gpkg = tmp / "plan.gpkg"
         sites.to_file(gpkg, layer="sites", driver="GPKG")
@@ -197,6 +397,7 @@ def write_plan(
             notes=[
                 f"status {result.status}; objective {result.objective:g}; bound {result.bound:g}; "
                 f"gap {result.gap:.4%}; {result.seconds:.1f} s",
+                *treatment,
                 *method_notes,
             ],
         )
@@ -216,56 +417,71 @@ def write_plan(
                     stroke=None,
                 )
             )  # fmt: skip
+        shown = sites.assign(
+            图例=sites["tier_name"] + "（" + sites["kind"].map(KIND_ZH).fillna("") + "）"
+        )
         layers += [
             roads,
             PointLayer(
-                data=sites,
-                name="规划站点",
-                fill=ColourBy(column="tier_name", categorical=True, title="站点层级"),
+                data=shown,
+                name="站点",
+                fill=ColourBy(column="图例", categorical=True, title="站点（现状/新建）"),
                 radius_px=5,
                 tooltip="why",
             ),
         ]
-        figures = [
-            Figure(label=name, value=n, unit="处", fmt="{:,.0f}") for name, n in counts.items()
-        ]
+        if len(lost):
+            layers.append(
+                PointLayer(data=lost, name="无法服务的居民点", fill="#D55E00", radius_px=3.5,
+                           tooltip="status_reason")
+            )  # fmt: skip
+        figures = []
+        for tier_id, counts in summary["sites"].items():
+            name = profile.tier(tier_id).name
+            figures.append(
+                Figure(label=f"{name}（新建）", value=counts["new"], unit="处", fmt="{:,.0f}",
+                       note=f"现有 {counts['existing']} 处保留")
+            )  # fmt: skip
         figures += [
-            Figure(label="服务人口", value=float(tables.demand["population"].sum()), unit="人",
-                   fmt="{:,.0f}"),
+            Figure(label="服务人口", value=summary["residents_served"], unit="人",
+                   fmt="{:,.0f}", note=f"共 {summary['residents']:,.0f} 人"),
+            Figure(label="无法服务的居民点", value=summary["unserviceable_homes"], unit="处",
+                   fmt="{:,.0f}", note=f"{summary['unserviceable_residents']:,.0f} 人",
+                   tone="warning" if summary["unserviceable_homes"] else "good"),
             Figure(label="最优性差距", value=result.gap, fmt="{:.2%}",
                    note=f"{result.status}, {result.seconds:.1f} s",
                    tone="good" if result.gap <= 0.01 else "warning"),
         ]  # fmt: skip
+        blocks: list[Any] = [
+            Text(
+                text=(
+                    "每个站点都写明现状或新建，以及选址理由：服务的人口，以及其中没有其他可达站点"
+                    "的人口。Every site says whether it exists or is new, and why it was chosen."
+                ),
+                kind="note",
+            ),
+            *[Text(text=line, kind="note") for line in treatment],
+            MapSpec(title="站点与服务范围", layers=layers),
+            Table(
+                data=_plain(sites),
+                caption="站点（现状与新建）",
+                headers=HEADERS_ZH,
+                formats={"residents": "{:,.0f}", "households": "{:,.0f}",
+                         "only_reach": "{:,.0f}"},
+            ),
+        ]  # fmt: skip
+        if len(lost):
+            columns = [c for c in ("population", "access_walk_min", "status_reason") if c in lost]
+            blocks.append(
+                Table(data=_plain(lost)[columns], caption="无法服务的居民点", headers=HEADERS_ZH,
+                      max_rows=100)
+            )  # fmt: skip
         write_report(
             tmp / "report.html",
             title=title,
             subtitle=profile.title,
             figures=figures,
-            sections=[
-                Section(
-                    title="规划站点与服务范围",
-                    blocks=[
-                        Text(
-                            text=(
-                                "每个站点都写明选址理由：服务的人口，以及其中没有其他可达站点的"
-                                "人口。Every site says why it was chosen."
-                            ),
-                            kind="note",
-                        ),
-                        MapSpec(title="规划站点", layers=layers),
-                        Table(
-                            data=_plain(sites),
-                            caption="规划站点",
-                            headers=HEADERS_ZH,
-                            formats={
-                                "residents": "{:,.0f}",
-                                "households": "{:,.0f}",
-                                "only_reach": "{:,.0f}",
-                            },
-                        ),
-                    ],
-                )
-            ],
+            sections=[Section(title="规划站点与服务范围", blocks=blocks)],
             sources=[OSM_SOURCE],
             method_notes=[
                 f"求解 solver: HiGHS; status {result.status}; objective {result.objective:g}; "
