@@ -348,6 +348,13 @@ def plan(
     spacing_m: Annotated[
         float, typer.Option("--spacing-m", help="Spacing of generated candidate sites, metres.")
     ] = 200.0,
+    public_buildings: Annotated[
+        bool,
+        typer.Option(
+            "--public-buildings/--no-public-buildings",
+            help="Also offer the OSM extract's public buildings as candidate sites.",
+        ),
+    ] = False,
     time_limit_s: Annotated[
         float, typer.Option("--time-limit", help="Solver time limit, s.")
     ] = 120.0,
@@ -377,8 +384,8 @@ def plan(
         request = PlanRequest(
             osm=osm, from_audit=from_audit, out=out, demand=demand, population=population,
             candidates=candidates, existing=existing, tier=tier, standard=standard, area=area,
-            dem=dem, dem_gaps=dem_gaps, spacing_m=spacing_m, time_limit_s=time_limit_s,
-            keep_unserviceable=keep_unserviceable, lang=lang,
+            dem=dem, dem_gaps=dem_gaps, spacing_m=spacing_m, public_buildings=public_buildings,
+            time_limit_s=time_limit_s, keep_unserviceable=keep_unserviceable, lang=lang,
         )  # fmt: skip
         with _progress("plan") as progress:
             outcome = run_plan_workflow(request, progress=progress)

@@ -442,6 +442,9 @@ class PlanRequest:
     dem_gaps: str | None = None
     """``raise`` (default) or ``flat`` (with ``from_audit``: the audit's)."""
     spacing_m: float = 200.0
+    public_buildings: bool = False
+    """Also offer the OSM extract's public buildings as candidate sites
+    (:func:`linli.planning.candidates.public_buildings`)."""
     time_limit_s: float = 120.0
     mip_gap: float = 1e-4
     keep_unserviceable: bool = True
@@ -800,7 +803,7 @@ def run_plan_workflow(
     from linli.access import walk_minutes_within
     from linli.audit.prepare import demand_from_osm
     from linli.network import attach_points, walk_network_from_osm
-    from linli.planning.candidates import sites_along_network
+    from linli.planning.candidates import public_buildings, sites_along_network
     from linli.reports.plan import plan_tables, write_plan
 
     if request.tier not in ("both", "street", "community"):
@@ -847,6 +850,20 @@ def run_plan_workflow(
             f"{len(sites)} candidate sites generated on the walking network, one per "
             f"{request.spacing_m:g} m cell (no candidate file given)."
         )
+    if request.public_buildings:
+        public = public_buildings(inputs.osm, area=inputs.area)
+        public["source"] = "OSM public building"
+        public["source_ref"] = [
+            f"{kind}/{oid} {name or ''} ({why})".replace("  ", " ")
+            for kind, oid, name, why in zip(
+                public["osm_type"], public["osm_id"], public["name"], public["reason"], strict=True
+            )
+        ]
+        notes.append(
+            f"{len(public)} public buildings from the OSM extract added as candidate sites "
+            "(OSM cannot tell whether their rooms are free: check each one chosen)."
+        )
+        sites = pd.concat([sites, public[["source", "source_ref", "geometry"]]], ignore_index=True)
     sites["kind"] = "new"
     sites["existing_tier"] = ""
     existing_street: list[int] = []

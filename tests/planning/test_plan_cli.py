@@ -67,3 +67,24 @@ def test_plan_refuses_an_unknown_tier(homes):
     assert result.exit_code == 2
     assert "--tier" in result.output
     assert not out.exists()
+
+
+def test_plan_offers_public_buildings_as_candidates(homes):
+    from linli.planning.candidates import public_buildings
+    from linli.workflow import PlanRequest, run_plan_workflow
+
+    path, tmp = homes
+    osm = require_shared("chongqing/yuzhong/yuzhong.osm.pbf")
+    request = PlanRequest(
+        osm=osm, demand=path, tier="community", spacing_m=400.0, public_buildings=True,
+        time_limit_s=60.0, out=tmp / "public",
+    )  # fmt: skip
+    outcome = run_plan_workflow(request)
+    n_public = len(public_buildings(osm))
+    assert n_public > 0
+    assert any(f"{n_public} public buildings" in note for note in outcome.notes)
+    sources = set(outcome.sites["source"])
+    generated = {"generated junction", "generated along_link", "at a home's nearest way"}
+    assert sources <= generated | {"OSM public building"}
+    chosen_public = outcome.sites[outcome.sites["source"] == "OSM public building"]
+    assert chosen_public["source_ref"].str.contains(r"^(?:node|way|relation)/\d+").all()
