@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from linli.planning import MaxCover, PMedian, SetCover
 from linli.planning.reduce import (
     Pairs,
+    dominated_rows,
     dominated_sites,
     merge_identical_rows,
     reduce_covering,
@@ -199,3 +200,53 @@ def test_p_median_reduction_never_changes_the_optimum(seed: int) -> None:
     if reduced.status == "optimal":
         assert reduced.objective == pytest.approx(full.objective)
         assert reduced.details["reduced_demand"] < 30
+
+
+def test_dominated_rows() -> None:
+    # N_0 = {0, 1} ⊃ N_2 = {1}; N_1 = {1, 2} ⊃ N_2; N_3 = {3} alone; rows 4 and 5 are equal
+    # (the later one goes); row 6 has no site
+    allowed = np.array(
+        [
+            [1, 1, 0, 0],
+            [0, 1, 1, 0],
+            [0, 1, 0, 0],
+            [0, 0, 0, 1],
+            [1, 0, 1, 0],
+            [1, 0, 1, 0],
+            [0, 0, 0, 0],
+        ],
+        dtype=bool,
+    )
+    assert dominated_rows(pairs_of(allowed)).tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_row_dominance_keeps_the_set_cover_optimum(seed: int) -> None:
+    # points covered by nested catchments: many rows are supersets of others
+    rng = np.random.default_rng(seed)
+    points, sites = rng.random((60, 2)), rng.random((25, 2))
+    dist = np.hypot(*(points[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    allowed = dist < rng.uniform(0.2, 0.35, 25)[None, :]
+    allowed[np.flatnonzero(~allowed.any(axis=1)), 0] = True
+    cost = rng.integers(1, 4, 25).astype(float)
+    model = SetCover.from_coverage(allowed, site_cost=cost)
+    red = model._reduce()
+    assert red.removed["dominated rows"] > 0
+    assert red.n_rows < allowed.shape[0]
+    reduced, full = (
+        model.solve(mip_gap=0.0, method="exact"),
+        model.solve(mip_gap=0.0, method="exact", reduce=False),
+    )
+    expected = ref.set_cover(
+        allowed, site_cost=cost, required=np.zeros(25, bool), forbidden=np.zeros(25, bool)
+    )
+    assert reduced.objective == pytest.approx(full.objective) == pytest.approx(expected)
+    assert allowed[:, reduced.sites].any(axis=1).all()

@@ -1,0 +1,801 @@
+r"""Lagrangian bounds, heuristic plans and reduced-cost fixing for uncapacitated covering.
+
+What :class:`~linli.planning.SetCover` and :class:`~linli.planning.MaxCover` hand to the exact
+solver before HiGHS starts (a :class:`~linli.planning.warm.Warm`, about the reduced problem).
+
+Set covering (Beasley 1990)
+---------------------------
+For :math:`\min \sum_j c_j y_j` s.t. :math:`\sum_{j \in N_i} y_j \ge 1` for every row ``i``,
+relax the cover rows with multipliers :math:`u \ge 0`:
+
+.. math::
+
+    L(u) = \sum_i u_i + \sum_j \min(0,\; c_j - \sum_{i \in I_j} u_i)
+    \;\le\; \text{optimum}
+
+(``I_j``: the rows site ``j`` covers; :math:`\bar c_j = c_j - \sum_{i \in I_j} u_i` is its
+Lagrangian cost).  ``u`` is improved by subgradient steps
+:math:`u \leftarrow \max(0,\; u + t g)` with :math:`g_i = 1 - \sum_{j \in N_i} x_j(u)`
+(:math:`x_j(u) = [\bar c_j < 0]`) and the Held-Karp step
+:math:`t = \lambda (Z_{UB} - L(u)) / \lVert g \rVert^2`; ``λ`` starts at 2 and is halved
+after 40 steps without a better bound.  With integer costs the bound is
+:math:`\lceil L(u) - 10^{-6} \rceil`.
+
+Plans come from a greedy on the Lagrangian costs (Caprara, Fischetti & Toth 1999): among
+the sites covering some row still uncovered, pick the least
+:math:`\gamma_j / \mu_j` (:math:`\gamma_j \ge 0`) or :math:`\gamma_j \mu_j`
+(:math:`\gamma_j < 0`), where :math:`\mu_j` counts the uncovered rows ``j`` covers and
+:math:`\gamma_j = c_j - \sum` of their multipliers; then redundant sites are dropped (the
+dearest first), and a local search swaps one open site for one closed site whenever that
+makes another open site redundant.  It runs on the multipliers of many subgradient steps.
+
+**Reduced-cost fixing.**  Any plan opening site ``j`` costs at least
+:math:`L(u) + \max(0, \bar c_j)`.  When that is at least the incumbent's :math:`Z_{UB}`
+(with integer costs: above :math:`Z_{UB} - 1`), no plan opening ``j`` is strictly better
+than the incumbent and ``j`` is closed (the rule of :class:`~linli.planning.warm.Warm`).
+Closed sites then leave the relaxation too: its bound holds for the plans that could still
+beat the incumbent, so :math:`\min(Z_{UB}, L)` is proven, and a row left without any open
+site proves the incumbent optimal.
+
+Maximal covering
+----------------
+For :math:`\max \sum_i w_i z_i` s.t. :math:`z_i \le \sum_{j \in N_i} y_j`,
+:math:`\sum_j y_j \le p`, relax the linking rows with :math:`\lambda \ge 0`:
+
+.. math::
+
+    L(\lambda) = \sum_i \max(0,\; w_i - \lambda_i)
+      + \max_{|S| \le p} \sum_{j \in S} \sum_{i \in I_j} \lambda_i
+    \;\ge\; \text{optimum}
+
+(the ``p`` largest positive site sums).  Subgradient steps minimise it:
+:math:`\lambda \leftarrow \max(0,\; \lambda + t (z_i - \sum_{j \in N_i} y_j))`.  Plans come
+from the greedy (most uncovered weight first) and a best-improvement vertex substitution
+(swap an open site for a closed one while the covered weight grows).  Fixing is mirrored:
+forcing site ``j`` open raises the bound to at most
+:math:`L(\lambda) - s_{(p)} + s_j` (:math:`s_{(p)}`: the ``p``-th largest positive site sum,
+``j`` not among the largest); when that is at most the incumbent (with integer weights:
+below it plus 1), ``j`` is closed.
+
+Capacitated models and budgets are not handled here (the models return no warm start).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from linli.planning.reduce import Pairs
+from linli.planning.warm import Warm
+
+__all__ = ["max_cover_warm", "set_cover_warm"]
+
+log = logging.getLogger(__name__)
+
+I8 = NDArray[np.int64]
+F8 = NDArray[np.float64]
+B1 = NDArray[np.bool_]
+
+_CHUNK = 25
+"""Subgradient steps between two heuristic runs."""
+_STALL = 40
+"""Steps without a better bound before the step size is halved."""
+_MIN_STEP = 0.002
+"""The subgradient stops when its step size falls below this (it has converged)."""
+_SWAP_WITHIN = 0.003
+"""Maximal covering: the swap search runs on greedy plans within this share of the best."""
+_INTEGRAL_TOL = 1e-6
+"""Slack when a bound is rounded up (integer costs) or compared with the incumbent."""
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """The pairs by site (compressed sparse columns) beside the pairs by row."""
+
+    row_ptr: I8
+    row_sites: I8
+    col_ptr: I8
+    col_rows: I8
+
+    @classmethod
+    def of(cls, pairs: Pairs) -> _Columns:
+        order = np.argsort(pairs.indices, kind="stable")
+        col_ptr = np.zeros(pairs.n_sites + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pairs.indices, minlength=pairs.n_sites), out=col_ptr[1:])
+        return cls(pairs.indptr, pairs.indices, col_ptr, pairs.row_of_pair()[order])
+
+
+def _integral(values: F8) -> bool:
+    return bool(np.all(np.abs(values - np.round(values)) <= 1e-9))
+
+
+# --- set covering kernels -------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _sc_steps(  # type: ignore[no-untyped-def]
+    col_ptr,
+    col_rows,
+    row_ptr,
+    row_sites,
+    cost,
+    usable,
+    u,
+    target,
+    lam,
+    n_steps,
+    stall,
+    best,
+    patience,
+):
+    """Run ``n_steps`` subgradient steps from ``u`` (updated in place).
+
+    Returns ``(best bound, its multipliers, λ, stall counter, converged)``; ``best`` is the
+    best bound so far (its multipliers are returned only when a step improves on it).
+    """
+    n = u.shape[0]
+    m = cost.shape[0]
+    x = np.zeros(m, np.bool_)
+    g = np.empty(n)
+    best_u = np.empty(0)
+    for _ in range(n_steps):
+        bound = 0.0
+        for i in range(n):
+            bound += u[i]
+        for j in range(m):
+            x[j] = False
+            if not usable[j]:
+                continue
+            rc = cost[j]
+            for q in range(col_ptr[j], col_ptr[j + 1]):
+                rc -= u[col_rows[q]]
+            if rc < 0.0:
+                x[j] = True
+                bound += rc
+        if bound > best + 1e-9:
+            best = bound
+            best_u = u.copy()
+            stall = 0
+        else:
+            stall += 1
+            if stall >= patience:
+                lam *= 0.5
+                stall = 0
+        norm = 0.0
+        for i in range(n):
+            gi = 1.0
+            for q in range(row_ptr[i], row_ptr[i + 1]):
+                if x[row_sites[q]]:
+                    gi -= 1.0
+            if gi < 0.0 and u[i] <= 0.0:
+                gi = 0.0
+            g[i] = gi
+            norm += gi * gi
+        if norm == 0.0 or lam < _MIN_STEP or target <= bound:
+            return best, best_u, lam, stall, True
+        t = lam * (target - bound) / norm
+        for i in range(n):
+            v = u[i] + t * g[i]
+            u[i] = v if v > 0.0 else 0.0
+    return best, best_u, lam, stall, False
+
+
+@njit(cache=True, nogil=True)
+def _sc_reduced_costs(col_ptr, col_rows, cost, u):  # type: ignore[no-untyped-def]
+    m = cost.shape[0]
+    rc = np.empty(m)
+    for j in range(m):
+        v = cost[j]
+        for q in range(col_ptr[j], col_ptr[j + 1]):
+            v -= u[col_rows[q]]
+        rc[j] = v
+    return rc
+
+
+@njit(cache=True, nogil=True)
+def _sc_open(j, col_ptr, col_rows, row_ptr, row_sites, u, cnt, mu, gamma):  # type: ignore[no-untyped-def]
+    """Open site ``j``: count its rows covered once more; returns how many it newly covers."""
+    newly = 0
+    for q in range(col_ptr[j], col_ptr[j + 1]):
+        i = col_rows[q]
+        if cnt[i] == 0:
+            newly += 1
+            for r in range(row_ptr[i], row_ptr[i + 1]):
+                k = row_sites[r]
+                mu[k] -= 1
+                gamma[k] += u[i]
+        cnt[i] += 1
+    return newly
+
+
+@njit(cache=True, nogil=True)
+def _sc_greedy(col_ptr, col_rows, row_ptr, row_sites, cost, usable, u, order_key):  # type: ignore[no-untyped-def]
+    """A cover by the Lagrangian greedy, then without redundant sites; empty if none exists.
+
+    ``order_key`` ranks sites for the redundancy pass (largest first).
+    """
+    n = row_ptr.shape[0] - 1
+    m = cost.shape[0]
+    cnt = np.zeros(n, np.int64)
+    mu = np.zeros(m, np.int64)
+    gamma = cost.copy()
+    for j in range(m):
+        if usable[j]:
+            mu[j] = col_ptr[j + 1] - col_ptr[j]
+            for q in range(col_ptr[j], col_ptr[j + 1]):
+                gamma[j] -= u[col_rows[q]]
+    is_open = np.zeros(m, np.bool_)
+    left = n
+    while left > 0:
+        pick = -1
+        score = np.inf
+        for j in range(m):
+            if is_open[j] or not usable[j] or mu[j] <= 0:
+                continue
+            s = gamma[j] / mu[j] if gamma[j] >= 0.0 else gamma[j] * mu[j]
+            if s < score:
+                score = s
+                pick = j
+        if pick < 0:
+            return np.zeros(0, np.bool_)
+        is_open[pick] = True
+        left -= _sc_open(pick, col_ptr, col_rows, row_ptr, row_sites, u, cnt, mu, gamma)
+    _sc_drop_redundant(is_open, cnt, col_ptr, col_rows, order_key)
+    return is_open
+
+
+@njit(cache=True, nogil=True)
+def _sc_drop_redundant(is_open, cnt, col_ptr, col_rows, order_key):  # type: ignore[no-untyped-def]
+    """Close open sites whose rows are all covered twice, in decreasing ``order_key``."""
+    sites = np.flatnonzero(is_open)
+    keys = order_key[sites]
+    for k in np.argsort(-keys, kind="mergesort"):
+        j = sites[k]
+        redundant = True
+        for q in range(col_ptr[j], col_ptr[j + 1]):
+            if cnt[col_rows[q]] < 2:
+                redundant = False
+                break
+        if redundant:
+            is_open[j] = False
+            for q in range(col_ptr[j], col_ptr[j + 1]):
+                cnt[col_rows[q]] -= 1
+
+
+@njit(cache=True, nogil=True)
+def _sc_swap_search(is_open, col_ptr, col_rows, row_ptr, row_sites, cost, usable, max_rounds):  # type: ignore[no-untyped-def]
+    """Local search: close open ``a``, open closed ``c`` covering every row only ``a``
+    covers, and keep the swap when it leaves open sites worth more than ``c - a`` redundant.
+
+    Improves the plan in place; returns the number of improving swaps.
+    """
+    n = row_ptr.shape[0] - 1
+    m = cost.shape[0]
+    cnt = np.zeros(n, np.int64)
+    for j in range(m):
+        if is_open[j]:
+            for q in range(col_ptr[j], col_ptr[j + 1]):
+                cnt[col_rows[q]] += 1
+    seen = np.full(n, -1, np.int64)
+    closed = np.empty(m, np.int64)
+    stamp = 0
+    swaps = 0
+    for _ in range(max_rounds):
+        improved = False
+        for a in np.flatnonzero(is_open):
+            if not is_open[a]:
+                continue
+            # a row only ``a`` covers, with the fewest sites: every replacement covers it
+            first = -1
+            for q in range(col_ptr[a], col_ptr[a + 1]):
+                i = col_rows[q]
+                if cnt[i] == 1 and (
+                    first < 0 or row_ptr[i + 1] - row_ptr[i] < row_ptr[first + 1] - row_ptr[first]
+                ):
+                    first = i
+            if first < 0:  # redundant already
+                is_open[a] = False
+                for q in range(col_ptr[a], col_ptr[a + 1]):
+                    cnt[col_rows[q]] -= 1
+                swaps += 1
+                improved = True
+                continue
+            for r in range(row_ptr[first], row_ptr[first + 1]):
+                c = row_sites[r]
+                if c == a or is_open[c] or not usable[c]:
+                    continue
+                # c must cover every row only a covers
+                stamp += 1
+                for q in range(col_ptr[c], col_ptr[c + 1]):
+                    seen[col_rows[q]] = stamp
+                ok = True
+                for q in range(col_ptr[a], col_ptr[a + 1]):
+                    i = col_rows[q]
+                    if cnt[i] == 1 and seen[i] != stamp:
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                # apply the swap, then look for sites left redundant
+                is_open[a] = False
+                for q in range(col_ptr[a], col_ptr[a + 1]):
+                    cnt[col_rows[q]] -= 1
+                is_open[c] = True
+                for q in range(col_ptr[c], col_ptr[c + 1]):
+                    cnt[col_rows[q]] += 1
+                saved = 0.0
+                n_closed = 0
+                for q in range(col_ptr[c], col_ptr[c + 1]):
+                    for r2 in range(row_ptr[col_rows[q]], row_ptr[col_rows[q] + 1]):
+                        b = row_sites[r2]
+                        if b == c or not is_open[b]:
+                            continue
+                        redundant = True
+                        for q2 in range(col_ptr[b], col_ptr[b + 1]):
+                            if cnt[col_rows[q2]] < 2:
+                                redundant = False
+                                break
+                        if redundant:
+                            is_open[b] = False
+                            for q2 in range(col_ptr[b], col_ptr[b + 1]):
+                                cnt[col_rows[q2]] -= 1
+                            saved += cost[b]
+                            closed[n_closed] = b
+                            n_closed += 1
+                if saved + cost[a] - cost[c] > 1e-9:
+                    swaps += 1
+                    improved = True
+                    break
+                for k in range(n_closed):  # undo
+                    b = closed[k]
+                    is_open[b] = True
+                    for q2 in range(col_ptr[b], col_ptr[b + 1]):
+                        cnt[col_rows[q2]] += 1
+                is_open[c] = False
+                for q in range(col_ptr[c], col_ptr[c + 1]):
+                    cnt[col_rows[q]] -= 1
+                is_open[a] = True
+                for q in range(col_ptr[a], col_ptr[a + 1]):
+                    cnt[col_rows[q]] += 1
+        if not improved:
+            break
+    return swaps
+
+
+# --- set covering ---------------------------------------------------------------------------
+
+
+def set_cover_warm(pairs: Pairs, *, site_cost: F8, required: B1, deadline: float) -> Warm:
+    r"""A set cover plan, a Lagrangian lower bound and the sites no better plan opens.
+
+    Parameters
+    ----------
+    pairs : Pairs
+        The (reduced) problem: every row must be covered by one of its sites.
+    site_cost : float array
+        :math:`c_j \ge 0` per site (ones: the number of sites).
+    required : bool array
+        Per site: fixed open (its cost counts, its rows are covered).
+    deadline : float
+        A :func:`time.perf_counter` value to stop by; the search also stops when the
+        bound proves the plan optimal or the subgradient has converged.
+
+    Returns
+    -------
+    Warm
+        ``objective`` and ``bound`` are :math:`\sum_j c_j y_j` of the plan (required sites
+        included) and a proven lower bound on it; ``closed`` follows the fixing rule of the
+        module notes (sites of the plan and required sites are never closed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Pairs(np.array([0, 2, 4, 6]), np.array([0, 1, 1, 2, 0, 2]), np.zeros(6), 3)
+    >>> warm = set_cover_warm(
+    ...     p, site_cost=np.ones(3), required=np.zeros(3, bool), deadline=float("inf"))
+    >>> warm.objective, warm.bound
+    (2.0, 2.0)
+    """
+    started = time.perf_counter()
+    m = pairs.n_sites
+    cost = np.asarray(site_cost, dtype=np.float64)
+    required = np.asarray(required, dtype=bool)
+    fixed_cost = float(cost[required].sum())
+    done = np.zeros(pairs.n_rows, dtype=bool)
+    done[pairs.row_of_pair()[required[pairs.indices]]] = True
+    sub = pairs.take_rows(np.flatnonzero(~done))
+    closed = np.zeros(m, dtype=bool)
+    if sub.n_rows == 0:
+        return Warm(required.copy(), fixed_cost, fixed_cost, closed, details={"lagrangian": 0})
+    if np.any(sub.row_counts() == 0):
+        return Warm(None, float("nan"), -np.inf, closed)
+    cols = _Columns.of(sub)
+    args = (cols.col_ptr, cols.col_rows, cols.row_ptr, cols.row_sites)
+    usable = ~required
+    integral = _integral(cost[usable])
+    delta = 1.0 - _INTEGRAL_TOL if integral else -_INTEGRAL_TOL * max(1.0, float(cost.sum()))
+
+    # Beasley's start: each row shares the cheapest price per row among its sites
+    size = np.maximum(np.diff(cols.col_ptr), 1)
+    per_row = np.where(usable, cost / size, np.inf)[sub.indices]
+    u = np.minimum.reduceat(per_row, sub.indptr[:-1]).astype(np.float64)
+
+    def heuristic(mult: F8, allowed: B1) -> tuple[B1, float] | None:
+        rc = _sc_reduced_costs(cols.col_ptr, cols.col_rows, cost, mult)
+        plan = _sc_greedy(*args, cost, allowed, mult, cost - 1e-3 * rc)
+        if plan.size == 0:
+            return None
+        _sc_swap_search(plan, *args, cost, allowed, 3)
+        return plan, float(cost[plan].sum())
+
+    first = heuristic(u, usable)
+    assert first is not None  # every row has a usable site
+    plan, upper = first
+    best, best_u = -np.inf, u.copy()
+    lam, stall, steps, runs, fixed_at = 2.0, 0, 0, 1, 0
+    proven = False
+    while time.perf_counter() < deadline:
+        allowed = usable & ~closed
+        best, improved_u, lam, stall, converged = _sc_steps(
+            *args, cost, allowed, u, upper, lam, _CHUNK, stall, best, _STALL
+        )
+        steps += _CHUNK
+        if improved_u.size:
+            best_u = improved_u
+        for mult in (u, best_u) if improved_u.size else (u,):
+            found = heuristic(mult, allowed)
+            runs += 1
+            if found is not None and found[1] < upper - 1e-9:
+                plan, upper = found
+        # fixing at the best multipliers, against the current incumbent
+        rc = _sc_reduced_costs(cols.col_ptr, cols.col_rows, cost, best_u)
+        here = float(best_u.sum() + np.minimum(rc, 0.0)[allowed].sum())
+        best = max(best, here)
+        newly = allowed & ~plan & (here + np.maximum(rc, 0.0) > upper - delta)
+        if newly.any():  # (the plan's sites stay open: every row keeps a site)
+            closed |= newly
+            fixed_at = steps
+        lower = math.ceil(best - _INTEGRAL_TOL) if integral else best
+        if proven or lower >= upper - _INTEGRAL_TOL:
+            proven = True
+            break
+        if converged:
+            if fixed_at < steps - _CHUNK or lam < _MIN_STEP / 4:
+                break
+            lam = max(lam, 0.25)  # closures changed the relaxation: a few more steps
+    lower = math.ceil(best - _INTEGRAL_TOL) if integral else best
+    bound = upper if proven else min(upper, lower)
+    open_ = plan | required
+    details: dict[str, object] = {
+        "lagrangian_steps": steps,
+        "heuristic_runs": runs,
+        "lagrangian_seconds": round(time.perf_counter() - started, 3),
+    }
+    log.debug(
+        "set cover warm: %d rows x %d sites: plan %.6g, bound %.6g, %d closed, %d steps",
+        sub.n_rows,
+        m,
+        upper + fixed_cost,
+        bound + fixed_cost,
+        int(closed.sum()),
+        steps,
+    )
+    return Warm(open_, upper + fixed_cost, bound + fixed_cost, closed, details=details)
+
+
+# --- maximal covering kernels ---------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _mc_value(col_ptr, col_rows, w, lam, usable, p, s):  # type: ignore[no-untyped-def]
+    """``L(λ)``, the site sums ``s`` (filled in) and the ``p``-th largest positive one."""
+    n = lam.shape[0]
+    m = s.shape[0]
+    bound = 0.0
+    for i in range(n):
+        if w[i] > lam[i]:
+            bound += w[i] - lam[i]
+    for j in range(m):
+        v = 0.0
+        if usable[j]:
+            for q in range(col_ptr[j], col_ptr[j + 1]):
+                v += lam[col_rows[q]]
+        s[j] = v
+    order = np.argsort(-s)
+    pth = 0.0
+    for k in range(min(p, m)):
+        v = s[order[k]]
+        if v <= 0.0:
+            break
+        bound += v
+        pth = v
+    if p > m or (p > 0 and s[order[min(p, m) - 1]] <= 0.0):
+        pth = 0.0
+    return bound, order, pth
+
+
+@njit(cache=True, nogil=True)
+def _mc_steps(  # type: ignore[no-untyped-def]
+    col_ptr,
+    col_rows,
+    row_ptr,
+    row_sites,
+    w,
+    usable,
+    p,
+    lam,
+    target,
+    step,
+    n_steps,
+    stall,
+    best,
+    patience,
+):
+    """Subgradient steps minimising ``L(λ)`` (``lam`` updated in place, kept in ``[0, w]``).
+
+    Returns ``(best bound, its multipliers, step, stall counter, converged)``.
+    """
+    n = lam.shape[0]
+    m = usable.shape[0]
+    s = np.empty(m)
+    y = np.zeros(m, np.bool_)
+    g = np.empty(n)
+    best_lam = np.empty(0)
+    for _ in range(n_steps):
+        bound, order, _pth = _mc_value(col_ptr, col_rows, w, lam, usable, p, s)
+        if bound < best - 1e-9:
+            best = bound
+            best_lam = lam.copy()
+            stall = 0
+        else:
+            stall += 1
+            if stall >= patience:
+                step *= 0.5
+                stall = 0
+        y[:] = False
+        for k in range(min(p, m)):
+            if s[order[k]] <= 0.0:
+                break
+            y[order[k]] = True
+        norm = 0.0
+        for i in range(n):
+            gi = 1.0 if w[i] > lam[i] else 0.0
+            for q in range(row_ptr[i], row_ptr[i + 1]):
+                if y[row_sites[q]]:
+                    gi -= 1.0
+            if (gi < 0.0 and lam[i] <= 0.0) or (gi > 0.0 and lam[i] >= w[i]):
+                gi = 0.0
+            g[i] = gi
+            norm += gi * gi
+        if norm == 0.0 or step < _MIN_STEP or bound <= target:
+            return best, best_lam, step, stall, True
+        t = step * (bound - target) / norm
+        for i in range(n):
+            v = lam[i] + t * g[i]
+            lam[i] = 0.0 if v < 0.0 else (w[i] if v > w[i] else v)
+    return best, best_lam, step, stall, False
+
+
+@njit(cache=True, nogil=True)
+def _mc_greedy(col_ptr, col_rows, row_ptr, row_sites, w, usable, p, prefer):  # type: ignore[no-untyped-def]
+    """Up to ``p`` sites, each covering the most weight not yet covered (ties and the
+    order of equal gains broken by ``prefer``, larger first)."""
+    n = row_ptr.shape[0] - 1
+    m = usable.shape[0]
+    gain = np.zeros(m)
+    for j in range(m):
+        if usable[j]:
+            for q in range(col_ptr[j], col_ptr[j + 1]):
+                gain[j] += w[col_rows[q]]
+    covered = np.zeros(n, np.bool_)
+    is_open = np.zeros(m, np.bool_)
+    for _ in range(p):
+        pick = -1
+        for j in range(m):
+            if is_open[j] or not usable[j] or gain[j] <= 0.0:
+                continue
+            if pick < 0 or gain[j] + prefer[j] > gain[pick] + prefer[pick]:
+                pick = j
+        if pick < 0:
+            break
+        is_open[pick] = True
+        for q in range(col_ptr[pick], col_ptr[pick + 1]):
+            i = col_rows[q]
+            if not covered[i]:
+                covered[i] = True
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    gain[row_sites[r]] -= w[i]
+    return is_open
+
+
+@njit(cache=True, nogil=True)
+def _mc_swap_search(is_open, col_ptr, col_rows, row_ptr, row_sites, w, usable, max_swaps):  # type: ignore[no-untyped-def]
+    """Vertex substitution: the best swap of an open site for a closed one, while it adds
+    covered weight.  Improves the plan in place; returns the number of swaps."""
+    n = row_ptr.shape[0] - 1
+    m = usable.shape[0]
+    cnt = np.zeros(n, np.int64)
+    for j in range(m):
+        if is_open[j]:
+            for q in range(col_ptr[j], col_ptr[j + 1]):
+                cnt[col_rows[q]] += 1
+    gain = np.zeros(m)  # weight of uncovered rows a closed site would cover
+    extra = np.zeros(m)
+    swaps = 0
+    for _ in range(max_swaps):
+        for j in range(m):
+            gain[j] = 0.0
+            if usable[j] and not is_open[j]:
+                for q in range(col_ptr[j], col_ptr[j + 1]):
+                    if cnt[col_rows[q]] == 0:
+                        gain[j] += w[col_rows[q]]
+        best_delta = 1e-9
+        best_a = -1
+        best_c = -1
+        for a in range(m):
+            if not is_open[a] or not usable[a]:
+                continue  # a required site stays
+            loss = 0.0
+            for q in range(col_ptr[a], col_ptr[a + 1]):
+                i = col_rows[q]
+                if cnt[i] == 1:
+                    loss += w[i]
+                    for r in range(row_ptr[i], row_ptr[i + 1]):
+                        extra[row_sites[r]] += w[i]
+            for c in range(m):
+                if usable[c] and not is_open[c]:
+                    delta = gain[c] + extra[c] - loss
+                    if delta > best_delta:
+                        best_delta = delta
+                        best_a = a
+                        best_c = c
+            for q in range(col_ptr[a], col_ptr[a + 1]):
+                i = col_rows[q]
+                if cnt[i] == 1:
+                    for r in range(row_ptr[i], row_ptr[i + 1]):
+                        extra[row_sites[r]] = 0.0
+        if best_a < 0:
+            break
+        is_open[best_a] = False
+        for q in range(col_ptr[best_a], col_ptr[best_a + 1]):
+            cnt[col_rows[q]] -= 1
+        is_open[best_c] = True
+        for q in range(col_ptr[best_c], col_ptr[best_c + 1]):
+            cnt[col_rows[q]] += 1
+        swaps += 1
+    return swaps
+
+
+@njit(cache=True, nogil=True)
+def _mc_covered(is_open, row_ptr, row_sites, w):  # type: ignore[no-untyped-def]
+    total = 0.0
+    for i in range(row_ptr.shape[0] - 1):
+        for q in range(row_ptr[i], row_ptr[i + 1]):
+            if is_open[row_sites[q]]:
+                total += w[i]
+                break
+    return total
+
+
+# --- maximal covering -----------------------------------------------------------------------
+
+
+def max_cover_warm(
+    pairs: Pairs,
+    *,
+    weights: F8,
+    p: int,
+    required: B1,
+    offset: float = 0.0,
+    deadline: float,
+) -> Warm:
+    r"""A maximal covering plan, a Lagrangian upper bound and the sites no better plan opens.
+
+    Parameters
+    ----------
+    pairs : Pairs
+        The (reduced) problem: row ``i`` counts ``weights[i]`` when one of its sites is open.
+    weights : float array
+        :math:`w_i \ge 0` per row (residents).
+    p : int
+        At most this many sites, required ones included.
+    required : bool array
+        Per site: fixed open.
+    offset : float
+        Weight already covered outside ``pairs`` (added to objective and bound).
+    deadline : float
+        A :func:`time.perf_counter` value to stop by.
+
+    Returns
+    -------
+    Warm
+        ``objective``: covered weight of the plan plus ``offset``; ``bound``: a proven upper
+        bound; ``closed``: the fixing rule of the module notes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Pairs(np.array([0, 1, 3, 4]), np.array([0, 0, 1, 1]), np.zeros(4), 2)
+    >>> warm = max_cover_warm(p, weights=np.array([5.0, 1.0, 1.0]), p=1,
+    ...                       required=np.zeros(2, bool), deadline=float("inf"))
+    >>> warm.objective, warm.bound
+    (6.0, 6.0)
+    """
+    started = time.perf_counter()
+    m = pairs.n_sites
+    w_all = np.asarray(weights, dtype=np.float64)
+    required = np.asarray(required, dtype=bool)
+    done = np.zeros(pairs.n_rows, dtype=bool)
+    done[pairs.row_of_pair()[required[pairs.indices]]] = True
+    fixed = float(offset) + float(w_all[done].sum())
+    sub = pairs.take_rows(np.flatnonzero(~done))
+    w = w_all[~done]
+    free_p = int(p) - int(required.sum())
+    closed = np.zeros(m, dtype=bool)
+    usable = ~required
+    if sub.n_rows == 0 or free_p <= 0 or not usable.any():
+        return Warm(required.copy(), fixed, fixed, closed, details={"lagrangian_steps": 0})
+    cols = _Columns.of(sub)
+    args = (cols.col_ptr, cols.col_rows, cols.row_ptr, cols.row_sites)
+    integral = _integral(w)
+    delta = 1.0 - _INTEGRAL_TOL if integral else -_INTEGRAL_TOL * max(1.0, float(w.sum()))
+
+    def heuristic(prefer: F8, allowed: B1, lower: float) -> tuple[B1, float]:
+        plan = _mc_greedy(*args, w, allowed, free_p, prefer)
+        value = float(_mc_covered(plan, cols.row_ptr, cols.row_sites, w))
+        if value >= (1.0 - _SWAP_WITHIN) * lower:  # the swaps cost O(p m) each: only here
+            _mc_swap_search(plan, *args, w, allowed, 2 * free_p)
+            value = float(_mc_covered(plan, cols.row_ptr, cols.row_sites, w))
+        return plan, value
+
+    plan, lower = heuristic(np.zeros(m), usable, 0.0)
+    lam = np.zeros(sub.n_rows)  # at λ = 0 the bound is the total weight
+    best, best_lam = np.inf, lam.copy()
+    step, stall, steps, runs, fixed_at = 2.0, 0, 0, 1, 0
+    s = np.empty(m)
+    proven = False
+    while time.perf_counter() < deadline:
+        allowed = usable & ~closed
+        best, improved, step, stall, converged = _mc_steps(
+            *args, w, allowed, free_p, lam, lower, step, _CHUNK, stall, best, _STALL
+        )
+        steps += _CHUNK
+        if improved.size:
+            best_lam = improved
+            here, _, _ = _mc_value(cols.col_ptr, cols.col_rows, w, best_lam, allowed, free_p, s)
+            found = heuristic(1e-6 * s, allowed, lower)
+            runs += 1
+            if found[1] > lower + 1e-9:
+                plan, lower = found
+        here, order, pth = _mc_value(cols.col_ptr, cols.col_rows, w, best_lam, allowed, free_p, s)
+        best = min(best, here)
+        # forcing j open: at most L - s_(p) + s_j when j is not among the p largest
+        top = np.zeros(m, dtype=bool)
+        top[order[:free_p]] = True
+        forced_bound = np.where(top, here, here - pth + np.maximum(s, 0.0))
+        newly = allowed & ~plan & (forced_bound < lower + delta)
+        if newly.any():
+            closed |= newly
+            fixed_at = steps
+        upper = math.floor(best + _INTEGRAL_TOL) if integral else best
+        if proven or upper <= lower + _INTEGRAL_TOL:
+            proven = True
+            break
+        if converged:
+            if fixed_at < steps - _CHUNK or step < _MIN_STEP / 4:
+                break
+            step = max(step, 0.25)
+    upper = math.floor(best + _INTEGRAL_TOL) if integral else best
+    bound = lower if proven else max(lower, upper)
+    details: dict[str, object] = {
+        "lagrangian_steps": steps,
+        "heuristic_runs": runs,
+        "lagrangian_seconds": round(time.perf_counter() - started, 3),
+    }
+    return Warm(plan | required, lower + fixed, bound + fixed, closed, details=details)

@@ -1,0 +1,151 @@
+"""Tests of linli.planning.covering: the Lagrangian bounds, the heuristic plans and the
+reduced-cost fixing of set cover and maximal cover, against the textbook MIPs of
+``reference_mip`` on seeded random instances."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import reference_mip as ref
+from numpy.typing import NDArray
+
+from linli.planning import MaxCover, SetCover
+from linli.planning.covering import max_cover_warm, set_cover_warm
+from linli.planning.reduce import Pairs
+
+B1 = NDArray[np.bool_]
+F8 = NDArray[np.float64]
+
+SEEDS = range(10)
+NO_DEADLINE = float("inf")
+
+
+def random_coverage(seed: int, m: int = 45, n: int = 22) -> tuple[B1, F8, B1, B1]:
+    """Points and sites on a grid, a site covering the points within a radius (the shape of
+    walking catchments), plus one required and two forbidden sites."""
+    rng = np.random.default_rng(seed)
+    points = rng.random((m, 2))
+    sites = rng.random((n, 2))
+    allowed = np.hypot(*(points[:, None, :] - sites[None, :, :]).transpose(2, 0, 1)) < 0.3
+    required = np.zeros(n, dtype=bool)
+    required[rng.integers(0, n)] = True
+    forbidden = np.zeros(n, dtype=bool)
+    forbidden[rng.choice(np.flatnonzero(~required), 2, replace=False)] = True
+    for i in np.flatnonzero(~allowed[:, ~forbidden].any(axis=1)):  # every point coverable
+        allowed[i, rng.choice(np.flatnonzero(~forbidden))] = True
+    return allowed, rng.integers(10, 200, m).astype(float), required, forbidden
+
+
+def pairs_of(allowed: B1) -> Pairs:
+    rows, cols = np.nonzero(allowed)
+    indptr = np.zeros(allowed.shape[0] + 1, dtype=np.int64)
+    np.cumsum(allowed.sum(axis=1), out=indptr[1:])
+    return Pairs(indptr, cols.astype(np.int64), np.zeros(rows.shape[0]), allowed.shape[1])
+
+
+def covers_all(allowed: B1, sites: NDArray[np.int64]) -> bool:
+    return bool(allowed[:, sites].any(axis=1).all())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("unit", [True, False])
+def test_set_cover_bound_plan_and_fixing(seed: int, unit: bool) -> None:
+    allowed, _, required, forbidden = random_coverage(seed)
+    n = allowed.shape[1]
+    rng = np.random.default_rng(100 + seed)
+    cost = np.ones(n) if unit else rng.integers(1, 6, n) + rng.random(n).round(2)
+    optimum = ref.set_cover(allowed, site_cost=cost, required=required, forbidden=forbidden)
+    assert optimum is not None
+    model = SetCover.from_coverage(allowed, site_cost=cost, required=required, forbidden=forbidden)
+    for red in (model._reduce(), model._restricted()):
+        warm = set_cover_warm(
+            red.pairs, site_cost=cost[red.sites], required=red.required, deadline=NO_DEADLINE
+        )
+        assert warm.open is not None
+        assert warm.bound <= optimum + 1e-9 <= warm.objective + 2e-9
+        sites = red.expand_sites(np.flatnonzero(warm.open))
+        assert covers_all(allowed, sites)
+        assert warm.objective == pytest.approx(cost[sites].sum())
+        assert not (warm.closed & (warm.open | red.required)).any()
+        # fixing never removes every optimum: solving without the closed sites cannot be
+        # worse than the optimum unless the incumbent already is one
+        without = forbidden.copy()
+        without[red.sites[warm.closed]] = True
+        rest = ref.set_cover(allowed, site_cost=cost, required=required, forbidden=without)
+        best = warm.objective if rest is None else min(rest, warm.objective)
+        assert best == pytest.approx(optimum)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_max_cover_bound_plan_and_fixing(seed: int) -> None:
+    allowed, w, required, forbidden = random_coverage(seed, m=60, n=25)
+    p = 4
+    optimum = ref.max_cover(allowed, weights=w, required=required, forbidden=forbidden, p=p)
+    assert optimum is not None
+    model = MaxCover.from_coverage(allowed, p=p, weights=w, required=required, forbidden=forbidden)
+    for red in (model._reduce(), model._restricted()):
+        warm = max_cover_warm(
+            red.pairs,
+            weights=red.weights,
+            p=p,
+            required=red.required,
+            offset=red.covered_weight,
+            deadline=NO_DEADLINE,
+        )
+        assert warm.open is not None
+        assert warm.objective - 1e-9 <= optimum <= warm.bound + 1e-9
+        sites = red.expand_sites(np.flatnonzero(warm.open))
+        assert sites.size <= p
+        assert set(np.flatnonzero(required)) <= set(sites.tolist())
+        assert warm.objective == pytest.approx(w[allowed[:, sites].any(axis=1)].sum())
+        assert not (warm.closed & (warm.open | red.required)).any()
+        without = forbidden.copy()
+        without[red.sites[warm.closed]] = True
+        rest = ref.max_cover(allowed, weights=w, required=required, forbidden=without, p=p)
+        best = warm.objective if rest is None else max(rest, warm.objective)
+        assert best == pytest.approx(optimum)
+
+
+def test_fixing_closes_sites_and_proves_a_small_optimum() -> None:
+    # two clusters, each covered by one big site or by several small ones: the bound is tight
+    allowed = np.zeros((8, 6), dtype=bool)
+    allowed[:4, 0] = allowed[4:, 1] = True
+    for k in range(4):
+        allowed[k, 2 + k % 2] = allowed[4 + k, 4 + k % 2] = True
+    warm = set_cover_warm(
+        pairs_of(allowed), site_cost=np.ones(6), required=np.zeros(6, bool), deadline=NO_DEADLINE
+    )
+    assert warm.objective == warm.bound == 2.0
+    assert np.flatnonzero(warm.open).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_methods_agree_on_the_optimum(seed: int) -> None:
+    allowed, w, required, forbidden = random_coverage(seed, m=80, n=30)
+    sc = SetCover.from_coverage(allowed, required=required, forbidden=forbidden)
+    mc = MaxCover.from_coverage(allowed, p=5, weights=w, required=required, forbidden=forbidden)
+    for model in (sc, mc):
+        exact = model.solve(method="exact", mip_gap=0.0)
+        auto = model.solve(method="auto", mip_gap=0.0)
+        assert auto.status == exact.status == "optimal"
+        assert auto.objective == pytest.approx(exact.objective)
+        # unreduced, so that the reduction cannot solve the problem before the heuristic
+        heuristic = model.solve(method="heuristic", mip_gap=0.0, reduce=False)
+        assert heuristic.status in ("optimal", "heuristic")
+        assert "warm" in heuristic.details
+        lo, hi = sorted((heuristic.objective, heuristic.bound))
+        assert lo - 1e-9 <= exact.objective <= hi + 1e-9
+        assert heuristic.gap == pytest.approx(
+            abs(heuristic.objective - heuristic.bound) / heuristic.objective
+        )
+    assert covers_all(allowed, sc.solve(method="heuristic", reduce=False).sites)
+
+
+def test_no_warm_start_with_capacity_or_budget() -> None:
+    allowed, w, _, _ = random_coverage(0)
+    sc = SetCover.from_coverage(allowed, weights=w, capacity=500.0)
+    mc = MaxCover.from_coverage(allowed, budget=3.0, weights=w)
+    for model in (sc, mc):
+        plan = model.solve(mip_gap=0.0)
+        assert plan.status == "optimal"
+        assert "warm" not in plan.details
