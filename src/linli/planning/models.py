@@ -1037,6 +1037,20 @@ class SetCover(_LocationModel):
     def _objective(self, sites: I8, assignment: I8) -> float:
         return float(self.site_cost[sites].sum())
 
+    def _warm(self, red: Reduction, *, deadline: float) -> Warm | None:
+        """Lagrangian bound, greedy and swaps, reduced-cost fixing
+        (:func:`linli.planning.covering.set_cover_warm`); none with capacity."""
+        from linli.planning.covering import set_cover_warm
+
+        if self.capacitated:
+            return None
+        return set_cover_warm(
+            red.pairs,
+            site_cost=self.site_cost[red.sites],
+            required=red.required,
+            deadline=deadline,
+        )
+
 
 # --- MaxCover -------------------------------------------------------------------------------
 
@@ -1305,6 +1319,22 @@ class MaxCover(_LocationModel):
     def _objective(self, sites: I8, assignment: I8) -> float:
         return float(self.weights[assignment >= 0].sum())
 
+    def _warm(self, red: Reduction, *, deadline: float) -> Warm | None:
+        """Lagrangian bound, greedy and vertex substitution, reduced-cost fixing
+        (:func:`linli.planning.covering.max_cover_warm`); none with capacity or a budget."""
+        from linli.planning.covering import max_cover_warm
+
+        if self.capacitated or self.budget is not None or self.p is None:
+            return None
+        return max_cover_warm(
+            red.pairs,
+            weights=red.weights,
+            p=int(self.p),
+            required=red.required,
+            offset=red.covered_weight,
+            deadline=deadline,
+        )
+
 
 # --- PMedian --------------------------------------------------------------------------------
 
@@ -1443,15 +1473,31 @@ class PMedian(_LocationModel):
             self.pairs, weights=self.weights, required=self.required, usable=~self.forbidden
         )
 
+    def _warm(self, red: Reduction, *, deadline: float) -> Warm | None:
+        """Lagrangian bound, vertex substitution and reduced-cost fixing
+        (:mod:`linli.planning.median`)."""
+        from linli.planning.median import capacitated_warm, median_warm
+
+        if self.capacity is not None:
+            return capacitated_warm(
+                red.pairs,
+                red.weights,
+                capacity=self.capacity[red.sites],
+                p=int(self.p),
+                required=red.required,
+                deadline=deadline,
+            )
+        return median_warm(
+            red.pairs, red.weights, p=int(self.p), required=red.required, deadline=deadline
+        )
+
     def _mip(self, red: Reduction) -> Mip:
+        if self.capacity is None:
+            return self._level_mip(red)
         lo, _ = _site_bounds(red)
         n_y, p = red.n_sites, red.pairs
         prog = _Program(n_y + p.n_pairs)
-        if self.capacity is not None:
-            _capacitated_rows(prog, red, self.capacity[red.sites], exactly_one=True)
-        else:
-            _assignment_rows(prog, red, exactly_one=True)
-            _link_rows(prog, red, np.arange(p.n_pairs, dtype=np.int64))
+        _capacitated_rows(prog, red, self.capacity[red.sites], exactly_one=True)
         _count_row(prog, n_y, lo=float(self.p), hi=float(self.p))
         return prog.mip(
             cost=np.concatenate([np.zeros(n_y), red.weights[p.row_of_pair()] * p.cost]),
@@ -1460,6 +1506,63 @@ class PMedian(_LocationModel):
             integer=np.concatenate(
                 [np.ones(n_y, dtype=bool), np.full(p.n_pairs, self.capacitated)]
             ),
+        )
+
+    def _level_mip(self, red: Reduction) -> Mip:
+        r"""The uncapacitated model by cost levels (Cornuéjols, Nemhauser & Wolsey 1980;
+        Elloumi 2010), telescoped so that each pair appears once.
+
+        Per row ``i``, the distinct costs :math:`D_{i1} < \dots < D_{iK}` of its pairs
+        (``a_ij = w_i c_ij``) and ``z_ik`` (``k < K``): 1 when no open site costs
+        ``<= D_ik``.
+
+        .. math::
+
+            \min \sum_i \Big(D_{i1} + \sum_{k<K} (D_{i,k+1} - D_{ik}) z_{ik}\Big)
+            \quad\text{s.t.}\quad
+            \sum_{j : a_{ij} = D_{ik}} y_j + z_{ik} - z_{i,k-1} \ge 0,
+
+        with :math:`z_{i0} = 1`, :math:`z_{iK} = 0`, :math:`\sum_j y_j = p`.  Its LP bound
+        is that of the pair formulation (the rows of a row ``i`` add up to
+        :math:`z_{ik} \ge 1 - \sum_{a_{ij} \le D_{ik}} y_j`) with fewer columns and rows;
+        measured on pmed6 and pmed17 after fixing, HiGHS solved it 1.3-2x faster.
+        """
+        p = red.pairs
+        n_y = red.n_sites
+        rows = p.row_of_pair()
+        a = red.weights[rows] * p.cost
+        order = np.lexsort((a, rows))
+        r, a, j = rows[order], a[order], p.indices[order]
+        new = np.ones(r.shape[0], dtype=bool)
+        new[1:] = (r[1:] != r[:-1]) | (a[1:] != a[:-1])
+        level = np.cumsum(new) - 1  # per pair, its (row, cost) level
+        n_lev = int(new.sum())
+        lev_row, lev_cost = r[new], a[new]
+        first = np.ones(n_lev, dtype=bool)
+        first[1:] = lev_row[1:] != lev_row[:-1]
+        last = np.ones(n_lev, dtype=bool)
+        last[:-1] = first[1:]
+        with_z = np.flatnonzero(~last)
+        z_of = np.full(n_lev, -1, dtype=np.int64)
+        z_of[with_z] = np.arange(with_z.shape[0], dtype=np.int64)
+        after = np.flatnonzero(~first)  # levels with a z_{k-1}
+        n_z = with_z.shape[0]
+        prog = _Program(n_y + n_z)
+        prog.rows(
+            np.concatenate([level, with_z, after]),
+            np.concatenate([j, n_y + z_of[with_z], n_y + z_of[after - 1]]),
+            np.concatenate([_ones(j.shape[0]), _ones(n_z), -_ones(after.shape[0])]),
+            np.where(first, 1.0, 0.0),
+            np.full(n_lev, np.inf),
+        )
+        _count_row(prog, n_y, lo=float(self.p), hi=float(self.p))
+        lo, _ = _site_bounds(red)
+        return prog.mip(
+            cost=np.concatenate([np.zeros(n_y), lev_cost[with_z + 1] - lev_cost[with_z]]),
+            col_lower=np.concatenate([lo, np.zeros(n_z)]),
+            col_upper=_ones(n_y + n_z),
+            integer=np.concatenate([np.ones(n_y, dtype=bool), np.zeros(n_z, dtype=bool)]),
+            offset=float(lev_cost[first].sum()),
         )
 
     def _objective(self, sites: I8, assignment: I8) -> float:

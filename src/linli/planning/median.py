@@ -1,0 +1,972 @@
+r"""The p-median at scale: a Lagrangian bound, vertex substitution and reduced-cost fixing.
+
+What :class:`linli.planning.PMedian` runs before HiGHS (its ``_warm``), on the reduced
+problem of :func:`linli.planning.reduce.reduce_median`: rows ``i`` with weight ``w_i``,
+sites ``j``, allowed pairs ``(i, j)`` with cost ``c_ij`` (walking minutes) and
+``a_ij = w_i c_ij``, required sites ``R``, exactly ``p`` sites.
+
+Lagrangian bound
+----------------
+Relaxing the assignment rows :math:`\sum_{j \in N_i} x_{ij} = 1` with free multipliers
+``λ_i`` leaves
+
+.. math::
+
+    L(\lambda) = \sum_i \lambda_i + \min_{S \supseteq F,\ |S| = p} \sum_{j \in S} \rho_j,
+    \qquad \rho_j = \sum_{i : j \in N_i} \min(0,\ a_{ij} - \lambda_i),
+
+a lower bound on the optimum for every ``λ`` (``F``: the sites every plan opens — the
+required ones and the only site of a row with one allowed pair).  The inner minimum opens
+``F`` and the ``p - |F|`` other sites of least ``ρ_j``.  ``λ`` follows the subgradient
+:math:`g_i = 1 - |\{j \in S : a_{ij} < \lambda_i\}|` with Polyak's step
+:math:`t = \theta (U - L(\lambda)) / \lVert g \rVert^2` (``U``: the incumbent), ``θ`` halved
+when the bound stalls.  A row with few allowed sites is no special case: while none of its
+sites is open ``g_i = 1`` and ``λ_i`` rises until one is.  When every cost ``a_ij`` is an
+integer, the bound is rounded up.
+
+Vertex substitution
+-------------------
+The incumbent comes from the Lagrangian's sites ``S`` improved by swaps (Teitz and Bart's
+vertex substitution with the fast interchange of Whitaker 1983 / Resende and Werneck 2007):
+per row its nearest and second-nearest open sites ``φ1, φ2`` at ``d1, d2``; per closed site
+the gain of opening it, per open site the loss of closing it, and per (open, closed) pair the
+correction ``extra``, so that the profit of swapping ``r`` out for ``j`` is
+``gain(j) - loss(r) + extra(r, j)``.  After a swap only the rows near ``r`` or ``j`` are
+updated.  A row with no open allowed site costs ``U_0``, more than any feasible plan, so
+the swaps first make the plan feasible (every row has an open allowed site), then cheaper.
+
+Reduced-cost fixing
+-------------------
+With ``L = L(λ)``, ``S`` its sites, ``k`` the free site of ``S`` with the largest ``ρ`` and
+``l`` the free site outside ``S`` with the smallest, the bound of the plans that
+
+* open ``j ∉ S``: :math:`L + \rho_j - \rho_k`;
+* close ``j ∈ S \setminus F``: :math:`L - \rho_j + \rho_l`;
+* assign ``i`` to ``j`` (pair ``(i, j)``): :math:`L + \max(0, a_{ij} - \lambda_i)`
+  (:math:`+ \rho_j - \rho_k` when ``j ∉ S``).
+
+When such a bound reaches the incumbent's value ``U``, no plan of that kind is strictly
+better than the incumbent: the site is closed (:attr:`Warm.closed`), the site is open in
+every better plan, or the pair is closed (:attr:`Warm.closed_pairs`).  A site open in every
+better plan also closes, for each row it serves, the pairs that cost more than it (each row
+goes to its nearest open site).  The relaxation is then solved again on what is left — its
+bound ``L'`` holds for the plans better than ``U``, so ``min(U, L')`` is a bound of the whole
+problem — until nothing more is fixed.  A row left with no pair, or fewer than ``p`` sites
+left, proves the incumbent optimal.
+
+References
+----------
+Beasley, J.E. (1993). Lagrangean heuristics for location problems. EJOR 65, 383-399.
+Resende, M.G.C. & Werneck, R.F. (2007). A fast swap-based local search procedure for
+location problems. Annals of OR 150, 205-230.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from linli.planning.reduce import Pairs
+from linli.planning.warm import Warm
+
+__all__ = [
+    "LagrangianBound",
+    "capacitated_warm",
+    "lagrangian_bound",
+    "median_warm",
+    "vertex_substitution",
+]
+
+log = logging.getLogger(__name__)
+
+I8 = NDArray[np.int64]
+F8 = NDArray[np.float64]
+B1 = NDArray[np.bool_]
+
+_SWAP_MATRIX_MAX = 60_000_000
+"""Largest ``p x sites`` swap matrix (float64: 480 MB) the vertex substitution builds."""
+
+_SWAP_BATCH = 200
+"""Swaps per call of the compiled search (the deadline is checked between calls)."""
+
+_HEURISTIC_SHARE = 0.3
+"""After its first run, the Lagrangian heuristic runs only while it has taken less than this
+share of the time so far (at 50,000 x 5,000 one swap search takes seconds)."""
+
+
+# --- compiled kernels -----------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _rho(indptr, indices, a, lam, rho):  # type: ignore[no-untyped-def]
+    """``rho_j = Σ_i min(0, a_ij - λ_i)`` (written into ``rho``)."""
+    rho[:] = 0.0
+    for i in range(indptr.shape[0] - 1):
+        li = lam[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            r = a[k] - li
+            if r < 0.0:
+                rho[indices[k]] += r
+
+
+@njit(cache=True, nogil=True)
+def _subgradient(indptr, indices, a, lam, is_open, g):  # type: ignore[no-untyped-def]
+    """``g_i = 1 - |{j open : a_ij < λ_i}|``; returns ``‖g‖²``."""
+    norm = 0.0
+    for i in range(indptr.shape[0] - 1):
+        li = lam[i]
+        c = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            if a[k] < li and is_open[indices[k]]:
+                c += 1
+        gi = 1.0 - c
+        g[i] = gi
+        norm += gi * gi
+    return norm
+
+
+@njit(cache=True, nogil=True)
+def _plan_cost(indptr, indices, a, is_open):  # type: ignore[no-untyped-def]
+    """Σ_i min over open allowed sites of a_ij, and the number of rows with none."""
+    total = 0.0
+    unserved = 0
+    for i in range(indptr.shape[0] - 1):
+        best = np.inf
+        for k in range(indptr[i], indptr[i + 1]):
+            if is_open[indices[k]] and a[k] < best:
+                best = a[k]
+        if best == np.inf:
+            unserved += 1
+        else:
+            total += best
+    return total, unserved
+
+
+@njit(cache=True, nogil=True)
+def _nearest_two(indptr, indices, a, is_open, i, none_cost):  # type: ignore[no-untyped-def]
+    """Nearest and second-nearest open sites of row ``i`` (-1: none, at ``none_cost``)."""
+    j1, j2 = -1, -1
+    d1, d2 = none_cost, none_cost
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        if is_open[j]:
+            c = a[k]
+            if c < d1:
+                j2, d2 = j1, d1
+                j1, d1 = j, c
+            elif c < d2:
+                j2, d2 = j, c
+    return j1, d1, j2, d2
+
+
+@njit(cache=True, nogil=True)
+def _add_row(indptr, indices, a, i, sign, phi1, d1, d2, slot, gain, loss, extra):  # type: ignore[no-untyped-def]
+    """Add (``sign`` 1) or remove (-1) row ``i``'s share of gain, loss and extra."""
+    r = phi1[i]
+    b1, b2 = d1[i], d2[i]
+    s = slot[r] if r >= 0 else -1
+    for k in range(indptr[i], indptr[i + 1]):
+        j = indices[k]
+        c = a[k]
+        if c < b1:
+            gain[j] += sign * (b1 - c)
+        if s >= 0 and j != r and c < b2:
+            extra[s, j] += sign * (b2 - max(c, b1))
+    if r >= 0:
+        loss[r] += sign * (b2 - b1)
+
+
+@njit(cache=True, nogil=True)
+def _swap_search(  # type: ignore[no-untyped-def]
+    indptr, indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open, none_cost, tol, max_swaps
+):
+    """Best-improvement swaps (fast interchange) until none improves by more than ``tol``.
+
+    ``is_open`` (exactly p sites) is updated in place; ``fixed`` sites never close, only
+    ``can_open`` sites open.  Returns the number of swaps made.
+    """
+    n = indptr.shape[0] - 1
+    m = is_open.shape[0]
+    open_sites = np.flatnonzero(is_open)
+    p = open_sites.shape[0]
+    slot = np.full(m, -1, np.int64)
+    for s in range(p):
+        slot[open_sites[s]] = s
+    phi1 = np.empty(n, np.int64)
+    phi2 = np.empty(n, np.int64)
+    d1 = np.empty(n)
+    d2 = np.empty(n)
+    gain = np.zeros(m)
+    loss = np.zeros(m)
+    extra = np.zeros((p, m))
+    for i in range(n):
+        j1, c1, j2, c2 = _nearest_two(indptr, indices, a, is_open, i, none_cost)
+        phi1[i], d1[i], phi2[i], d2[i] = j1, c1, j2, c2
+        _add_row(indptr, indices, a, i, 1.0, phi1, d1, d2, slot, gain, loss, extra)
+    mark = np.zeros(n, np.bool_)
+    affected = np.empty(n, np.int64)
+    cand = np.empty(m, np.int64)
+    swaps = 0
+    while swaps < max_swaps:
+        nc = 0
+        for j in range(m):
+            if can_open[j] and not is_open[j]:
+                cand[nc] = j
+                nc += 1
+        best, br, bj = tol, -1, -1
+        for s in range(p):
+            r = open_sites[s]
+            if fixed[r]:
+                continue
+            base = -loss[r]
+            for q in range(nc):
+                j = cand[q]
+                v = gain[j] + extra[s, j] + base
+                if v > best:
+                    best, br, bj = v, r, j
+        if br < 0:
+            break
+        na = 0
+        for q in range(t_ptr[br], t_ptr[br + 1]):
+            i = t_row[q]
+            if (phi1[i] == br or phi2[i] == br) and not mark[i]:
+                mark[i] = True
+                affected[na] = i
+                na += 1
+        for q in range(t_ptr[bj], t_ptr[bj + 1]):
+            i = t_row[q]
+            if a[t_pair[q]] < d2[i] and not mark[i]:
+                mark[i] = True
+                affected[na] = i
+                na += 1
+        for q in range(na):
+            _add_row(indptr, indices, a, affected[q], -1.0, phi1, d1, d2, slot, gain, loss, extra)
+        s = slot[br]
+        open_sites[s] = bj
+        slot[bj] = s
+        slot[br] = -1
+        is_open[br] = False
+        is_open[bj] = True
+        extra[s, :] = 0.0
+        loss[br] = 0.0
+        gain[bj] = 0.0
+        gain[br] = 0.0
+        for q in range(na):
+            i = affected[q]
+            j1, c1, j2, c2 = _nearest_two(indptr, indices, a, is_open, i, none_cost)
+            phi1[i], d1[i], phi2[i], d2[i] = j1, c1, j2, c2
+            _add_row(indptr, indices, a, i, 1.0, phi1, d1, d2, slot, gain, loss, extra)
+            mark[i] = False
+        swaps += 1
+    return swaps
+
+
+@njit(cache=True, nogil=True)
+def _beyond_nearest_fixed(indptr, indices, a, fixed):  # type: ignore[no-untyped-def]
+    """Per pair: costlier than the row's cheapest pair to a ``fixed`` site."""
+    out = np.zeros(indices.shape[0], np.bool_)
+    for i in range(indptr.shape[0] - 1):
+        best = np.inf
+        for k in range(indptr[i], indptr[i + 1]):
+            if fixed[indices[k]] and a[k] < best:
+                best = a[k]
+        if best < np.inf:
+            for k in range(indptr[i], indptr[i + 1]):
+                if a[k] > best:
+                    out[k] = True
+    return out
+
+
+# --- the pieces -----------------------------------------------------------------------------
+
+
+def _transpose(pairs: Pairs) -> tuple[I8, I8, I8]:
+    """Per site, its rows and pair positions (CSR by site)."""
+    order = np.argsort(pairs.indices, kind="stable")
+    t_ptr = np.zeros(pairs.n_sites + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pairs.indices, minlength=pairs.n_sites), out=t_ptr[1:])
+    return t_ptr, pairs.row_of_pair()[order], order.astype(np.int64)
+
+
+def _none_cost(pairs: Pairs, a: F8) -> float:
+    """The cost of a row without an open site: above any feasible plan's total."""
+    if a.size == 0:
+        return 1.0
+    row_max = np.maximum.reduceat(a, pairs.indptr[:-1][pairs.row_counts() > 0])
+    return float(row_max.sum()) + 1.0 + float(np.abs(a).max())
+
+
+def vertex_substitution(
+    pairs: Pairs,
+    weights: F8,
+    *,
+    start: B1,
+    fixed: B1 | None = None,
+    can_open: B1 | None = None,
+    max_swaps: int = 1_000_000,
+    deadline: float = np.inf,
+) -> tuple[B1, float, int]:
+    r"""Improve a plan of exactly ``p`` sites by swaps until no swap lowers its cost.
+
+    The cost of a plan is :math:`\sum_i w_i \min_{j \in S \cap N_i} c_{ij}`, a row with no
+    open allowed site counting more than any feasible plan (see the module notes).
+
+    Parameters
+    ----------
+    pairs : Pairs
+        Allowed pairs with their costs ``c_ij``.
+    weights : float array
+        Per row, ``w_i >= 0``.
+    start : bool array
+        Per site, open in the starting plan (its count is ``p``).
+    fixed : bool array, optional
+        Sites that stay open (required).
+    can_open : bool array, optional
+        Sites that may be opened (default all).
+    max_swaps : int
+        At most this many swaps.
+    deadline : float
+        A :func:`time.perf_counter` value after which no new batch of swaps starts.
+
+    Returns
+    -------
+    open : bool array
+        The improved plan.
+    cost : float
+        Its cost; ``inf`` when some row has no open allowed site.
+    swaps : int
+        Swaps made.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pairs = Pairs(np.array([0, 2, 4]), np.array([0, 1, 0, 1]),
+    ...               np.array([1.0, 5.0, 4.0, 1.0]), 2)
+    >>> vertex_substitution(pairs, np.ones(2), start=np.array([True, False]))
+    (array([False,  True]), 5.0, 1)
+    """
+    m = pairs.n_sites
+    a = np.asarray(weights, dtype=np.float64)[pairs.row_of_pair()] * pairs.cost
+    is_open = np.asarray(start, dtype=bool).copy()
+    fixed = np.zeros(m, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    can_open = np.ones(m, dtype=bool) if can_open is None else np.asarray(can_open, dtype=bool)
+    swaps = 0
+    if int(is_open.sum()) * m <= _SWAP_MATRIX_MAX and pairs.n_rows:
+        t_ptr, t_row, t_pair = _transpose(pairs)
+        none = _none_cost(pairs, a)
+        tol = 1e-11 * none
+        while swaps < max_swaps:  # in batches, to stop by the deadline
+            batch = min(_SWAP_BATCH, max_swaps - swaps)
+            done = int(
+                _swap_search(
+                    pairs.indptr, pairs.indices, a, t_ptr, t_row, t_pair,
+                    is_open, fixed, can_open, none, tol, batch,
+                )
+            )  # fmt: skip
+            swaps += done
+            if done < batch or time.perf_counter() > deadline:
+                break
+    total, unserved = _plan_cost(pairs.indptr, pairs.indices, a, is_open)
+    return is_open, (float(total) if unserved == 0 else float("inf")), swaps
+
+
+@dataclass(frozen=True)
+class LagrangianBound:
+    """The outcome of :func:`lagrangian_bound`.
+
+    Attributes
+    ----------
+    bound : float
+        The best ``L(λ)`` found: a proven lower bound on the p-median optimum (rounded up
+        when every ``w_i c_ij`` is an integer).
+    multipliers : float array
+        The ``λ`` that gave it, per row.
+    open : bool array
+        The Lagrangian's sites ``S`` at those multipliers.
+    iterations : int
+        Subgradient iterations.
+    """
+
+    bound: float
+    multipliers: F8
+    open: B1
+    iterations: int
+
+
+class _Relaxation:
+    """The Lagrangian relaxation over the pairs still allowed, with its fixing."""
+
+    def __init__(self, pairs: Pairs, a: F8, p: int, forced: B1, *, nearest: bool = True) -> None:
+        self.full = pairs
+        self.nearest = nearest
+        self.p = p
+        self.alive = np.ones(pairs.n_pairs, dtype=bool)  # pairs still allowed
+        self.closed = np.zeros(pairs.n_sites, dtype=bool)
+        self.forced = forced.copy()
+        self.integral = bool(np.all(a == np.round(a))) and bool(np.all(np.abs(a) < 2**52))
+        self.a_full = a
+        self._compact()
+        self.lam = self._initial_multipliers()
+        self.rho = np.zeros(pairs.n_sites)
+        self.g = np.zeros(pairs.n_rows)
+
+    def _compact(self) -> None:
+        self.pos = np.flatnonzero(self.alive)
+        self.pairs = self.full.keep(self.alive)
+        self.a = self.a_full[self.pos]
+
+    def _initial_multipliers(self) -> F8:
+        """The second-least cost of each row (the least if it has one pair)."""
+        pr, a = self.pairs, self.a
+        lam = np.zeros(pr.n_rows)
+        counts = pr.row_counts()
+        rows = pr.row_of_pair()
+        order = np.lexsort((a, rows))
+        second = pr.indptr[:-1] + np.minimum(counts - 1, 1)
+        has = counts > 0
+        lam[has] = a[order[second[has]]]
+        return lam
+
+    def infeasible(self) -> bool:
+        """No plan is left: a row with no pair, or too few sites for ``p``."""
+        if np.any(self.pairs.row_counts() == 0):
+            return True
+        return int(self.forced.sum()) > self.p or int((~self.closed).sum()) < self.p
+
+    def evaluate(self, lam: F8) -> tuple[float, B1]:
+        """``L(λ)`` and its sites (``rho`` is left for the fixing)."""
+        _rho(self.pairs.indptr, self.pairs.indices, self.a, lam, self.rho)
+        is_open = self.forced.copy()
+        k = self.p - int(self.forced.sum())
+        if k > 0:
+            free = np.flatnonzero(~self.forced & ~self.closed)
+            pick = free[np.argpartition(self.rho[free], k - 1)[:k]] if k < free.size else free
+            is_open[pick] = True
+        return float(lam.sum() + self.rho[is_open].sum()), is_open
+
+    def rounded(self, value: float) -> float:
+        if self.integral:
+            return float(np.ceil(value - 1e-6))
+        return value
+
+    def ascend(
+        self,
+        upper: float,
+        deadline: float,
+        *,
+        theta: float,
+        max_iter: int,
+        on_plan: Callable[[B1], float],
+    ) -> tuple[float, int]:
+        """Subgradient ascent from ``self.lam``; keeps the best multipliers in ``self.lam``.
+
+        Returns the best bound (unrounded) and the iterations made.  ``on_plan`` is called
+        now and then with the Lagrangian's sites and returns the (possibly improved)
+        incumbent value.
+        """
+        lam = self.lam.copy()
+        best, best_lam = -np.inf, lam.copy()
+        stall, patience = 0, max(10, min(50, self.full.n_rows // 20))
+        it = 0
+        for it in range(1, max_iter + 1):
+            value, is_open = self.evaluate(lam)
+            if it == 1 or value > best + 1e-12 * max(1.0, abs(best)):
+                best, best_lam, stall = value, lam.copy(), 0
+            else:
+                stall += 1
+                if stall >= patience:
+                    theta *= 0.5
+                    stall = 0
+                    lam = best_lam.copy()
+            if self.rounded(best) >= upper - 1e-9 * max(1.0, abs(upper)):
+                break
+            norm = _subgradient(self.pairs.indptr, self.pairs.indices, self.a, lam, is_open, self.g)
+            if norm == 0.0:  # λ is optimal: S with its assignment is a plan at L(λ)
+                upper = on_plan(is_open)
+                break
+            if it % 10 == 1:
+                upper = on_plan(is_open)
+            if theta < 2e-4 or time.perf_counter() > deadline:
+                break
+            step = theta * max(upper - value, 1e-6 * max(1.0, abs(upper))) / norm
+            lam += step * self.g
+        self.lam = best_lam
+        return best, it
+
+    def fix(self, upper: float) -> int:
+        """Reduced-cost fixing at ``self.lam`` against the incumbent value ``upper``;
+        returns how many sites and pairs were newly fixed."""
+        value, is_open = self.evaluate(self.lam)
+        rho, forced, closed = self.rho, self.forced, self.closed
+        free = ~forced & ~closed
+        inside = np.flatnonzero(free & is_open)
+        outside = np.flatnonzero(free & ~is_open)
+        k_rho = float(rho[inside].max()) if inside.size else np.inf
+        l_rho = float(rho[outside].min()) if outside.size else np.inf
+
+        def beaten(lb: F8) -> B1:
+            if self.integral:
+                out: B1 = lb > upper - 1.0 + 1e-6
+                return out
+            return lb >= upper - 1e-9 * max(1.0, abs(upper))
+
+        n_before = int(closed.sum()) + int(forced.sum()) + int((~self.alive).sum())
+        if inside.size:  # opening j outside S
+            closed[outside[beaten(value + rho[outside] - k_rho)]] = True
+        else:  # the forced sites are all p: nothing else can open
+            closed[outside] = True
+        if outside.size:  # closing j inside S
+            must = inside[beaten(value - rho[inside] + l_rho)]
+            forced[must] = True
+        elif inside.size:  # nothing else left to open: every free site of S stays
+            forced[inside] = True
+        pr, a = self.pairs, self.a
+        rows = pr.row_of_pair()
+        j = pr.indices
+        plus = np.maximum(a - self.lam[rows], 0.0)
+        extra = np.where(is_open[j], 0.0, rho[j] - (k_rho if inside.size else 0.0))
+        drop = beaten(value + plus + extra) | closed[j]
+        if self.nearest:  # each row goes to its nearest open site
+            drop |= _beyond_nearest_fixed(pr.indptr, pr.indices, a, forced)
+        self.alive[self.pos[drop]] = False
+        self._compact()
+        sole = self.pairs.row_counts() == 1  # its last pair: every better plan uses it
+        forced[self.pairs.indices[self.pairs.indptr[:-1][sole]]] = True
+        return int(closed.sum()) + int(forced.sum()) + int((~self.alive).sum()) - n_before
+
+    def estimates(self) -> tuple[float, B1, F8]:
+        """At ``self.lam``: ``L``, its sites and, per site, the reduced-cost bound of flipping
+        it (opening it when outside ``S``, closing it when inside; ``inf`` when fixed)."""
+        value, is_open = self.evaluate(self.lam)
+        rho = self.rho
+        free = ~self.forced & ~self.closed
+        inside = np.flatnonzero(free & is_open)
+        outside = np.flatnonzero(free & ~is_open)
+        est = np.full(rho.shape[0], np.inf)
+        if inside.size and outside.size:
+            est[outside] = value + rho[outside] - rho[inside].max()
+            est[inside] = value - rho[inside] + rho[outside].min()
+        return value, is_open, est
+
+    def probe(self, j: int, *, open_it: bool, upper: float, deadline: float) -> bool:
+        """Whether no plan that opens (``open_it``) or closes site ``j`` beats ``upper``: the
+        relaxation with ``j`` so fixed, ascended again from the current multipliers."""
+        mask = self.forced if open_it else self.closed
+        lam = self.lam
+        mask[j] = True
+        try:
+            best, _ = self.ascend(
+                upper, deadline, theta=0.5, max_iter=100, on_plan=lambda _s: upper
+            )
+        finally:
+            mask[j] = False
+            self.lam = lam
+        return self.rounded(best) >= upper - 1e-9 * max(1.0, abs(upper))
+
+
+class _OnPlan:
+    """The Lagrangian heuristic: swaps from the Lagrangian's sites, keeping the best plan."""
+
+    def __init__(self, pairs: Pairs, weights: F8, fixed: B1, deadline: float) -> None:
+        self.pairs, self.weights, self.fixed, self.deadline = pairs, weights, fixed, deadline
+        self.best_open: B1 | None = None
+        self.best = np.inf
+        self.tried: set[bytes] = set()
+        self.calls = 0
+        self.seconds = 0.0
+        self.t0 = time.perf_counter()
+
+    def __call__(self, is_open: B1, *, can_open: B1 | None = None) -> float:
+        now = time.perf_counter()
+        if self.calls and self.seconds > _HEURISTIC_SHARE * (now - self.t0):
+            return self.best
+        key = np.packbits(is_open).tobytes()
+        if key in self.tried or now > self.deadline:
+            return self.best
+        self.tried.add(key)
+        t0 = time.perf_counter()
+        plan, cost, _ = vertex_substitution(
+            self.pairs,
+            self.weights,
+            start=is_open,
+            fixed=self.fixed,
+            can_open=can_open,
+            deadline=self.deadline,
+        )
+        self.calls += 1
+        self.seconds += time.perf_counter() - t0
+        if cost < self.best:
+            self.best, self.best_open = cost, plan
+        return self.best
+
+
+def _forced_sites(pairs: Pairs, required: B1) -> B1:
+    """Required sites and the only site of each row with one allowed pair."""
+    forced = np.asarray(required, dtype=bool).copy()
+    sole = pairs.row_counts() == 1
+    forced[pairs.indices[pairs.indptr[:-1][sole]]] = True
+    return forced
+
+
+def lagrangian_bound(
+    pairs: Pairs,
+    weights: F8,
+    *,
+    p: int,
+    required: B1 | None = None,
+    upper: float | None = None,
+    max_iter: int = 3000,
+    time_limit_s: float = 60.0,
+) -> LagrangianBound:
+    r"""A proven lower bound on the uncapacitated p-median by Lagrangian relaxation.
+
+    Maximises :math:`L(\lambda)` (module notes) by subgradient ascent; every ``L(λ)`` is a
+    lower bound, so the best one is returned.
+
+    Parameters
+    ----------
+    pairs : Pairs
+        Allowed pairs and their costs ``c_ij``.
+    weights : float array
+        Per row, ``w_i >= 0``.
+    p : int
+        Exactly this many sites.
+    required : bool array, optional
+        Sites fixed open.
+    upper : float, optional
+        The value of a known plan, for the step size; default: found by vertex
+        substitution from the first Lagrangian sites.
+    max_iter : int
+        At most this many subgradient iterations.
+    time_limit_s : float
+        Wall-clock limit, seconds.
+
+    Returns
+    -------
+    LagrangianBound
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pairs = Pairs(np.array([0, 2, 4, 6]), np.array([0, 1, 0, 1, 0, 1]),
+    ...               np.array([0.0, 3.0, 2.0, 2.0, 3.0, 0.0]), 2)
+    >>> lagrangian_bound(pairs, np.ones(3), p=1).bound
+    5.0
+    """
+    deadline = time.perf_counter() + time_limit_s
+    w = np.asarray(weights, dtype=np.float64)
+    a = w[pairs.row_of_pair()] * pairs.cost
+    req = np.zeros(pairs.n_sites, bool) if required is None else np.asarray(required, bool)
+    forced = _forced_sites(pairs, req)
+    relax = _Relaxation(pairs, a, p, forced)
+    heuristic = _OnPlan(pairs, w, forced, deadline)
+    if upper is None:
+        _, start = relax.evaluate(relax.lam)
+        upper = heuristic(start)
+    if not np.isfinite(upper):
+        upper = _none_cost(pairs, a)
+    fixed_upper = float(upper)
+    best, iterations = relax.ascend(
+        fixed_upper, deadline, theta=2.0, max_iter=max_iter, on_plan=lambda _s: fixed_upper
+    )
+    _, is_open = relax.evaluate(relax.lam)
+    return LagrangianBound(relax.rounded(best), relax.lam.copy(), is_open, iterations)
+
+
+def median_warm(
+    pairs: Pairs, weights: F8, *, p: int, required: B1, deadline: float, max_rounds: int = 8
+) -> Warm:
+    """Incumbent, proven bound and reduced-cost fixing for an uncapacitated p-median.
+
+    The pipeline of the module notes: Lagrangian sites improved by vertex substitution
+    (the incumbent, improved again during the ascent), subgradient ascent, fixing, and
+    ascent again on what is left, until nothing more is fixed or the bound meets the
+    incumbent; then probing (the relaxation ascended again with one site opened or closed)
+    while time is left.
+
+    Parameters
+    ----------
+    pairs : Pairs
+        The reduced problem's allowed pairs and costs.
+    weights : float array
+        Per row.
+    p : int
+        Exactly this many sites.
+    required : bool array
+        Per site, fixed open.
+    deadline : float
+        A :func:`time.perf_counter` value to stop by.
+    max_rounds : int
+        Rounds of ascent and fixing before probing.
+
+    Returns
+    -------
+    Warm
+        About ``pairs`` (its rows, sites and pairs), in the terms of the MIP
+        ``Σ w_i c_ij x_ij``.
+    """
+    m = pairs.n_sites
+    w = np.asarray(weights, dtype=np.float64)
+    heuristic = _OnPlan(pairs, w, _forced_sites(pairs, required), deadline)
+    out = _pipeline(pairs, w, p, required, deadline, heuristic, None, max_rounds)
+    if out is None or heuristic.best_open is None:
+        return Warm(None, float("nan"), -np.inf, np.zeros(m, dtype=bool))
+    relax, bound, details = out
+    return Warm(
+        open=heuristic.best_open,
+        objective=float(heuristic.best),
+        bound=float(bound),
+        closed=relax.closed.copy(),
+        closed_pairs=~relax.alive,
+        details=details,
+    )
+
+
+def _pipeline(
+    pairs: Pairs,
+    w: F8,
+    p: int,
+    required: B1,
+    deadline: float,
+    heuristic: _OnPlan,
+    limit: float | None,
+    max_rounds: int,
+) -> tuple[_Relaxation, float, dict[str, object]] | None:
+    """Ascent, fixing and probing; ``limit`` (default: the heuristic's best) is the value
+    a plan must beat — with capacity, the capacitated incumbent's, while the relaxation and
+    ``heuristic`` are uncapacitated (then no pair is closed for being beyond a site open in
+    every better plan: with capacity a row may have to go further)."""
+    t0 = time.perf_counter()
+    a = w[pairs.row_of_pair()] * pairs.cost
+    forced = _forced_sites(pairs, np.asarray(required, dtype=bool))
+    if int(forced.sum()) > p:  # no plan at all; let the exact stage say so
+        return None
+    nearest = limit is None
+    relax = _Relaxation(pairs, a, p, forced, nearest=nearest)
+    _, start = relax.evaluate(relax.lam)
+    heuristic(start)
+    if heuristic.best_open is None:  # the swaps found no feasible plan
+        return None
+
+    def on_plan(is_open: B1) -> float:
+        return heuristic(is_open, can_open=~relax.closed)
+
+    def beat() -> float:
+        return heuristic.best if limit is None else max(limit, heuristic.best)
+
+    def met(bound: float) -> bool:
+        return bound >= beat() - 1e-9 * max(1.0, abs(beat()))
+
+    bound = -np.inf
+    iterations, rounds, probes = 0, 0, 0
+    theta = 2.0
+    proven = False
+    for rounds in range(1, max_rounds + 1):  # noqa: B007
+        value, its = relax.ascend(
+            heuristic.best, deadline, theta=theta, max_iter=3000, on_plan=on_plan
+        )
+        iterations += its
+        bound = max(bound, min(beat(), relax.rounded(value)))
+        if met(bound):
+            break
+        fixed = relax.fix(beat())  # even past the deadline: it shrinks the exact stage
+        if relax.infeasible():  # nothing better than the incumbent is left
+            proven = True
+            break
+        if fixed == 0 or time.perf_counter() > deadline:
+            break
+        theta = 1.0
+    while not proven and not met(bound) and time.perf_counter() < deadline:
+        value, is_open, est = relax.estimates()
+        order = np.argsort(-est)
+        changed = 0
+        for j in order[np.isfinite(est[order])]:
+            if time.perf_counter() > deadline:
+                break
+            inside = bool(is_open[j])
+            probes += 1
+            if relax.probe(int(j), open_it=not inside, upper=beat(), deadline=deadline):
+                (relax.forced if inside else relax.closed)[j] = True
+                changed += 1
+        if changed == 0:
+            break
+        relax.fix(beat())
+        if relax.infeasible():
+            proven = True
+            break
+        value, its = relax.ascend(
+            heuristic.best, deadline, theta=1.0, max_iter=3000, on_plan=on_plan
+        )
+        iterations += its
+        bound = max(bound, min(beat(), relax.rounded(value)))
+    if proven or met(bound):
+        bound = beat()
+    details: dict[str, object] = {
+        "lagrangian_iterations": iterations,
+        "fixing_rounds": rounds,
+        "probes": probes,
+        "swap_searches": heuristic.calls,
+        "swap_seconds": round(heuristic.seconds, 3),
+        "sites_open_in_better_plans": int((relax.forced & ~np.asarray(required, bool)).sum()),
+        "pairs_closed": int((~relax.alive).sum()),
+        "pairs": pairs.n_pairs,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    log.debug("p-median warm start: %s", details)
+    return relax, float(bound), details
+
+
+# --- capacitated ----------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def _cap_assign(indptr, indices, a, w, cap, is_open, assignment):  # type: ignore[no-untyped-def]
+    """Single-sourcing assignment to the open sites by regret, then cheaper moves.
+
+    Rows go, largest regret first (second-cheapest minus cheapest open site), to their
+    cheapest open site with room; then any row moves to a cheaper open site with room
+    while one exists.  Returns the cost (``inf`` when some row found no room).
+    """
+    n = indptr.shape[0] - 1
+    regret = np.empty(n)
+    for i in range(n):
+        b1, b2 = np.inf, np.inf
+        for k in range(indptr[i], indptr[i + 1]):
+            if is_open[indices[k]]:
+                c = a[k]
+                if c < b1:
+                    b2, b1 = b1, c
+                elif c < b2:
+                    b2 = c
+        regret[i] = (b2 - b1) if b2 < np.inf else np.inf
+    order = np.argsort(-regret)
+    load = np.zeros(cap.shape[0])
+    chosen = np.full(n, -1, np.int64)  # pair position
+    for q in range(n):
+        i = order[q]
+        best, bk = np.inf, -1
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if is_open[j] and a[k] < best and load[j] + w[i] <= cap[j] + 1e-9:
+                best, bk = a[k], k
+        if bk < 0:
+            return np.inf
+        chosen[i] = bk
+        load[indices[bk]] += w[i]
+    improved = True
+    while improved:
+        improved = False
+        for i in range(n):
+            ck = chosen[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if is_open[j] and a[k] < a[ck] - 1e-12 and load[j] + w[i] <= cap[j] + 1e-9:
+                    load[indices[ck]] -= w[i]
+                    load[j] += w[i]
+                    chosen[i] = k
+                    ck = k
+                    improved = True
+    total = 0.0
+    for i in range(n):
+        total += a[chosen[i]]
+        assignment[i] = indices[chosen[i]]
+    return total
+
+
+def _capacitated_swaps(
+    pairs: Pairs, a: F8, w: F8, cap: F8, start: B1, fixed: B1, deadline: float
+) -> tuple[B1, float, I8]:
+    """Site swaps (first improvement) evaluated by :func:`_cap_assign`."""
+    is_open = start.copy()
+    assignment = np.full(pairs.n_rows, -1, dtype=np.int64)
+    best = float(_cap_assign(pairs.indptr, pairs.indices, a, w, cap, is_open, assignment))
+    best_assignment = assignment.copy()
+    trial = np.empty_like(assignment)
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for r in np.flatnonzero(is_open & ~fixed):
+            for j in np.flatnonzero(~is_open):
+                is_open[r], is_open[j] = False, True
+                value = float(_cap_assign(pairs.indptr, pairs.indices, a, w, cap, is_open, trial))
+                if value < best - 1e-9 * max(1.0, abs(best)):
+                    best, best_assignment = value, trial.copy()
+                    improved = True
+                    break
+                is_open[r], is_open[j] = True, False
+            if time.perf_counter() > deadline:
+                break
+    return is_open, best, best_assignment
+
+
+def capacitated_warm(
+    pairs: Pairs,
+    weights: F8,
+    *,
+    capacity: F8,
+    p: int,
+    required: B1,
+    deadline: float,
+) -> Warm | None:
+    r"""A capacitated plan, and a bound and fixing from the uncapacitated relaxation.
+
+    The plan: the uncapacitated incumbent's sites (:func:`median_warm`'s pipeline), each row
+    assigned by regret within the capacities (:func:`_cap_assign`), then site swaps while
+    one lowers the capacitated cost.  Dropping the capacities relaxes the problem, so the
+    uncapacitated Lagrangian bound, and every site or pair it rules out against the
+    capacitated incumbent's value, hold for the capacitated problem too (the only rule not
+    carried over: pairs beyond a site open in every better plan).
+
+    Parameters
+    ----------
+    pairs : Pairs
+        Allowed pairs (within capacity) and costs.
+    weights : float array
+        Per row: its weight in the objective and its load on a site.
+    capacity : float array
+        Per site.
+    p : int
+    required : bool array
+    deadline : float
+        A :func:`time.perf_counter` value to stop by.
+
+    Returns
+    -------
+    Warm or None
+        ``None`` when no capacitated plan was found.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    a = w[pairs.row_of_pair()] * pairs.cost
+    req = np.asarray(required, dtype=bool)
+    forced = _forced_sites(pairs, req)
+    heuristic = _OnPlan(pairs, w, forced, deadline)
+    relax = _Relaxation(pairs, a, p, forced, nearest=False)
+    _, start = relax.evaluate(relax.lam)
+    heuristic(start)
+    if heuristic.best_open is None:
+        return None
+    budget = time.perf_counter() + 0.3 * max(deadline - time.perf_counter(), 0.0)
+    is_open, value, assignment = _capacitated_swaps(
+        pairs, a, w, np.asarray(capacity, dtype=np.float64), heuristic.best_open, forced, budget
+    )
+    if not np.isfinite(value):
+        return None
+    out = _pipeline(pairs, w, p, req, deadline, heuristic, value, 8)
+    if out is None:
+        return None
+    relax, bound, details = out
+    return Warm(
+        open=is_open,
+        objective=value,
+        bound=min(bound, value),
+        closed=relax.closed.copy(),
+        assignment=assignment,
+        closed_pairs=~relax.alive,
+        details=details,
+    )
