@@ -23,7 +23,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from linli._errors import InputError
-from linli.access import _kernel
+from linli.access import _kernel, engine
 from linli.access.engine import WalkMatrix, minutes_within, nearest_node_labels
 from linli.network.graph import Graph
 
@@ -373,28 +373,36 @@ def test_minutes_within_equals_networkx_on_yuzhong(
     assert m.n_pairs > 20 * len(sources)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("with_destinations", [False, True], ids=["all-nodes", "destinations"])
 def test_output_buffers_are_flushed_and_refilled(
-    yuzhong_walk_network: Any, monkeypatch: pytest.MonkeyPatch, with_destinations: bool
+    yuzhong_walk_network: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    with_destinations: bool,
+    threads: int,
 ) -> None:
-    # 800 sources that each reach all 3,757 nodes, in 8 blocks of 100: 375,700 pairs a block,
-    # more than the kernel's 262,144-pair output buffer, so each block stops and resumes.
+    # 300 sources that each reach all 3,757 nodes: 1,127,100 pairs.  The first output buffer
+    # is shrunk to 1,000 pairs (less than one source), so kernels stop for lack of room again
+    # and again, and the next buffers (twice as large each time) take over mid-block.
     net = yuzhong_walk_network
     n = net.n_nodes
-    sources = np.random.default_rng(3).choice(n, size=800, replace=False)
+    monkeypatch.setattr(engine, "_OUT_SIZE", 1000)
+    monkeypatch.setattr(engine, "_OUTPUTS", engine._OutputPool())
+    sources = np.random.default_rng(3).choice(n, size=300, replace=False)
     dest = np.arange(n)[::-1] if with_destinations else None
     name = "within_block" if with_destinations else "within_block_nodes"
     real = getattr(_kernel, name)
-    calls = []
+    stops = []
 
     def counting(*args: Any) -> Any:
-        calls.append(1)
-        return real(*args)
+        result = real(*args)
+        stops.append(result[2] == _kernel.OUT_FULL)
+        return result
 
     monkeypatch.setattr(_kernel, name, counting)
-    m = minutes_within(net.graph, sources, cutoff_min=1e6, destinations=dest, threads=1)
+    m = minutes_within(net.graph, sources, cutoff_min=1e6, destinations=dest, threads=threads)
 
-    assert len(calls) > 8
+    assert sum(stops) > 5
     assert np.diff(m.indptr).tolist() == [n] * len(sources)
     expected = csgraph.dijkstra(
         scipy_matrix(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_walk_min.tolist(), n),
@@ -406,9 +414,42 @@ def test_output_buffers_are_flushed_and_refilled(
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
 
 
+def test_output_buffers_are_reused_and_results_stay_independent() -> None:
+    # Buffers go back to a pool after each call: a later call must not overwrite the arrays
+    # of an earlier result (they are copies), however the calls interleave.
+    g = hand_graph()
+    sources = np.tile(np.arange(HAND_N), 50)
+    first = minutes_within(g, sources, cutoff_min=20.0, threads=2)
+    kept = (first.indices.copy(), first.walk_min.copy())
+    for cutoff in (0.0, 3.0, 20.0):
+        minutes_within(g, sources[::-1], cutoff_min=cutoff, threads=2)
+    np.testing.assert_array_equal(first.indices, kept[0])
+    np.testing.assert_array_equal(first.walk_min, kept[1])
+
+
+def test_concurrent_calls_give_the_same_results() -> None:
+    # Calls from several user threads share the worker threads and the buffer pool.
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = hand_graph()
+    sources = np.tile(np.arange(HAND_N), 300)
+    want = {c: minutes_within(g, sources, cutoff_min=c, threads=1) for c in (2.0, 6.0, 20.0)}
+    with ThreadPoolExecutor(4) as users:
+        futures = [
+            (c, users.submit(minutes_within, g, sources, cutoff_min=c, threads=2))
+            for _ in range(8)
+            for c in want
+        ]
+        for c, fut in futures:
+            got = fut.result()
+            np.testing.assert_array_equal(got.indptr, want[c].indptr)
+            np.testing.assert_array_equal(got.indices, want[c].indices)
+            np.testing.assert_array_equal(got.walk_min, want[c].walk_min)
+
+
 def test_searches_that_outgrow_the_entry_pool_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     # A bucket queue is label-correcting inside a bucket.  Here everything lies in the first
-    # bucket (the median edge, which sets the bucket width, is 1000 minutes) and the star's
+    # bucket (a quarter of the median edge, the bucket width, is 250 minutes) and the star's
     # arms are popped worst first, so each arm improves node t again and t's chain is queued
     # again: about k * L entries, far more than the pool of 2 * edges + 16 first allocated.
     k, chain = 60, 60

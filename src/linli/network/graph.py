@@ -32,9 +32,15 @@ class Graph:
 
     @cached_property
     def bucket_width_min(self) -> float:
-        """Median edge minutes: the bucket width of the searches (any positive width is exact)."""
+        """A quarter of the median edge minutes: the bucket width of the searches.
+
+        Any positive width gives exact minutes.  Narrower buckets mean fewer nodes expanded
+        twice (an edge shorter than the width can improve a node of the bucket being emptied)
+        but more buckets to scan; a quarter of the median measured fastest on Yuzhong and on
+        street grids (~25 % faster than the median on a 100,000-node grid).
+        """
         positive = self.walk_min[self.walk_min > 0]
-        return float(np.median(positive)) if positive.size else 1.0
+        return float(np.median(positive)) / 4 if positive.size else 1.0
 
     @property
     def n_edges(self) -> int:
