@@ -571,3 +571,77 @@ def test_yuzhong_two_tier_plan():
         f"({stages[2]['seconds']:.1f} s); solve {solved - built:.1f} s, "
         f"inputs {built - t0:.1f} s"
     )
+
+
+# ---------------------------------------------------------------------- districts and parts
+def test_districts_match_a_reference_that_drops_pairs_across_districts(monkeypatch):
+    monkeypatch.setattr(two_tier, "_PART_MIN_PAIRS", 0)  # solve even tiny parts apart
+    inst = random_instance(3, n_demand=12, n_sites=8)
+    d, w = inst["minutes"], inst["weights"]
+    demand_district = np.array(["a"] * 6 + ["b"] * 6)
+    site_district = np.array(["a"] * 4 + ["b"] * 4)
+    plain = d.copy()
+    plain[demand_district[:, None] != site_district[None, :]] = np.inf
+    opts = {
+        "street_capacity": 16_000, "community_capacity": 5_000, "street_walk_min": 20,
+        "community_walk_min": 10,
+    }  # fmt: skip
+    expected = reference_levels(
+        plain, plain, w, q_street=16_000, q_community=5_000, t_street=20, t_community=10,
+        levels=STREET_FIRST,
+    )  # fmt: skip
+    plan = TwoTierPlan.from_cost_matrices(
+        d, d, weights=w, demand_district=demand_district, site_district=site_district, **opts
+    )
+    r = plan.solve()
+    if expected is None:
+        assert r.status == "infeasible"
+        return
+    assert r.status == "optimal"
+    assert r.details["count_objectives"] == pytest.approx(expected[:2])
+    assert r.details["walking_objective"] == pytest.approx(expected[2], rel=1e-6)
+    assert len(r.details["parts"]) == 2
+    assert r.bound == pytest.approx(expected[0])
+    check_plan(r, plain, plain, w, q_street=16_000, q_community=5_000, t_street=20, t_community=10)
+    # Solved as one model, the same optimum.
+    whole = TwoTierPlan.from_cost_matrices(plain, plain, weights=w, **opts).solve(decompose=False)
+    assert whole.details["count_objectives"] == r.details["count_objectives"]
+
+
+def test_independent_parts_add_up_and_keep_their_labels(monkeypatch):
+    monkeypatch.setattr(two_tier, "_PART_MIN_PAIRS", 0)
+    # Two towns 10 km apart: no pair between them, so two parts solved apart.
+    a = random_instance(5, n_demand=8, n_sites=5)
+    b = random_instance(6, n_demand=8, n_sites=5)
+    d = np.full((16, 10), np.inf)
+    d[:8, :5] = a["minutes"]
+    d[8:, 5:] = b["minutes"]
+    w = np.concatenate([a["weights"], b["weights"]])
+    opts = {
+        "weights": w, "street_capacity": 16_000, "community_capacity": 5_000,
+        "street_walk_min": 20, "community_walk_min": 10,
+    }  # fmt: skip
+    apart = TwoTierPlan.from_cost_matrices(d, d, **opts).solve()
+    together = TwoTierPlan.from_cost_matrices(d, d, **opts).solve(decompose=False)
+    assert apart.status == together.status == "optimal"
+    assert apart.details["count_objectives"] == together.details["count_objectives"]
+    assert apart.details["walking_objective"] == pytest.approx(
+        together.details["walking_objective"], rel=1e-6
+    )
+    assert apart.bound == together.bound
+    assert len(apart.details["parts"]) == 2
+    check_plan(apart, d, d, w, q_street=16_000, q_community=5_000, t_street=20, t_community=10)
+
+
+def test_district_labels_are_checked():
+    d = np.ones((2, 2))
+    with pytest.raises(InputError, match="demand_district and site_district together"):
+        TwoTierPlan.from_cost_matrices(
+            d, d, weights=[1.0, 1.0], street_capacity=1, community_capacity=1,
+            demand_district=["a", "b"],
+        )  # fmt: skip
+    with pytest.raises(InputError, match="one label per site"):
+        TwoTierPlan.from_cost_matrices(
+            d, d, weights=[1.0, 1.0], street_capacity=1, community_capacity=1,
+            demand_district=["a", "b"], site_district=["a"],
+        )  # fmt: skip

@@ -261,6 +261,8 @@ class TwoTierPlan:
         existing_community: ArrayLike = (),
         forbidden: ArrayLike = (),
         count_objectives: Sequence[CountObjective] = STREET_FIRST,
+        demand_district: ArrayLike | None = None,
+        site_district: ArrayLike | None = None,
     ) -> TwoTierPlan:
         """The plan of walking-minute matrices (demand points x candidate sites).
 
@@ -285,6 +287,12 @@ class TwoTierPlan:
         count_objectives : sequence of (float, float)
             Levels of the count objective, each ``(street weight, community weight)``,
             minimised in order (see the class notes).  Default :data:`STREET_FIRST`.
+        demand_district, site_district : array of labels, optional
+            The district (区) of each demand point and of each site, given together:
+            planning district by district, a resident is served only by centres of their
+            own district (a street, 街道, is part of one district), so the pairs across
+            districts are dropped.  The districts then fall apart into independent plans
+            that :meth:`solve` solves one after the other.
 
         Returns
         -------
@@ -331,8 +339,12 @@ class TwoTierPlan:
                     )
                 )
         levels = _levels(count_objectives, source, problems)
+        same = _same_district(demand_district, site_district, shape, source, problems)
         if problems or s is None or c is None or w is None or shape is None:
             raise InputError(problems=problems)
+        if same is not None:
+            s = replace(s, pairs=s.pairs.subset(same(s.pairs)))
+            c = replace(c, pairs=c.pairs.subset(same(c.pairs)))
         return cls(
             weights=w,
             street_pairs=s.pairs,
@@ -464,8 +476,15 @@ class TwoTierPlan:
         time_limit_s: float = 120.0,
         mip_gap: float = 1e-4,
         threads: int | None = None,
+        decompose: bool = True,
     ) -> PlanResult:
         """Solve the count levels, then the walking stage, with HiGHS.
+
+        Demand points and sites that share no pair (directly or through others) make
+        independent plans: each level's optimum is the sum of theirs, so they are solved
+        one after the other (small ones together), each with a share of the time in
+        proportion to its pairs, and combined; the bounds add up too.  Districts
+        (``demand_district``) make such parts, as do rivers with few bridges.
 
         Parameters
         ----------
@@ -478,6 +497,8 @@ class TwoTierPlan:
             HiGHS threads; default HiGHS's choice.  HiGHS keeps one scheduler per process,
             reset here to this number: do not run solves with different ``threads`` in
             parallel threads of one process.
+        decompose : bool
+            Solve independent parts apart (default); False solves them as one model.
 
         Returns
         -------
@@ -500,7 +521,9 @@ class TwoTierPlan:
             infeasible, ``unreachable`` lists the demand points with no usable site and
             ``details`` says which tier (``unreachable_street``/``_community``: no allowed
             site within the circle; ``over_capacity_street``/``_community``: heavier than
-            every reachable site's capacity).
+            every reachable site's capacity).  A plan of several parts adds ``parts``
+            (per part: demand points, sites, pairs, each level's count and bound, status,
+            seconds).
 
         Raises
         ------
@@ -539,6 +562,10 @@ class TwoTierPlan:
                 details=facts,
             )
 
+        if decompose:
+            parts = self._parts(s_pairs, c_pairs)
+            if len(parts) > 1:
+                return self._solve_parts(parts, start, float(time_limit_s), mip_gap, threads)
         highs = _highs_module()
         if threads is not None:
             # HiGHS keeps one global scheduler; another thread count needs a fresh one.
@@ -550,7 +577,12 @@ class TwoTierPlan:
         stages: list[_Stage] = []
         best: _Incumbent | None = None
         for level, weights in enumerate(self.count_objectives):
-            stage, best = self._count_level(level, weights, master, mip, best, opts)
+            # A share of the time left, so that a hard level leaves time to the later ones
+            # (what it does not use flows on).
+            share = _LEVEL_SHARE if level < len(self.count_objectives) - 1 else _LAST_LEVEL_SHARE
+            left = deadline - time.perf_counter()
+            level_opts = replace(opts, deadline=time.perf_counter() + share * max(left, 0.0))
+            stage, best = self._count_level(level, weights, master, mip, best, level_opts)
             stages.append(stage)
             log.info("two-tier %s", stage)
             if best is None:
@@ -562,12 +594,14 @@ class TwoTierPlan:
                     np.arange(2 * self.n_sites),
                     np.repeat(np.asarray(weights, dtype=np.float64), self.n_sites),
                     upper=value + 1e-6 * max(1.0, abs(value)),
+                    level=True,
                 )
             )
         assert best is not None  # every count level left a plan
         cost = mip.walking_cost(self.weights)
         start_from = best.vector()
-        if time.perf_counter() < deadline:
+        too_big = mip.street.n + mip.community.n > _WALKING_MIP_PAIRS
+        if time.perf_counter() < deadline and not too_big:
             h = _new_highs(opts)
             mip.pass_to(h, highs, master.rows)
             stage = _run_stage(h, cost, start_from, deadline)
@@ -575,7 +609,8 @@ class TwoTierPlan:
                 # The start is a feasible plan: HiGHS cannot lose it unless in trouble.
                 raise SolverError(f"HiGHS failed on the walking stage: {stage.model_status}")
         else:
-            stage = _Stage.skipped(float(cost @ start_from))
+            why = "model too large" if too_big else "time limit reached"
+            stage = _Stage.skipped(float(cost @ start_from), why)
         stage = stage.labelled("walking", len(self.count_objectives), None)
         stages.append(stage)
         log.info("two-tier %s", stage)
@@ -631,15 +666,36 @@ class TwoTierPlan:
         rounds = cuts = nodes = nogoods = 0
         status: Status = "error"
         model_status = "last: not run, time limit reached" if not direct else "small model"
-        while not direct and time.perf_counter() < opts.deadline:
+        if not direct:
+            greedy = self._greedy_plan(weights, best, opts)
+            if greedy is not None and (best is None or greedy.count(weights) < best.count(weights)):
+                best = greedy
+        # On large models a later level keeps the sites of a tier it does not count (as
+        # the earlier level left them): re-choosing them with the count held makes the
+        # master far harder.  Its bound then holds only for those sites, so the level's
+        # bound comes from a relaxation (this level's tier alone) afterwards.
+        fixed = None
+        if not direct and best is not None and level > 0:
+            earlier = self.count_objectives[:level]
+            if a_s == 0 and any(w[0] > 0 for w in earlier):
+                fixed = (0, best.y_street)
+            elif a_c == 0 and any(w[1] > 0 for w in earlier):
+                fixed = (n, best.y_community)
+        loop_opts = opts
+        if fixed is not None:
+            master.fix(*fixed)
+            left = max(opts.deadline - time.perf_counter(), 0.0)
+            loop_opts = replace(opts, deadline=time.perf_counter() + _FIXED_SHARE * left)
+        while not direct and time.perf_counter() < loop_opts.deadline:
             rounds += 1
-            found = master.solve(np.repeat([a_s, a_c], n), opts)
+            start = np.concatenate([best.y_street, best.y_community]) if best else None
+            found = master.solve(np.repeat([a_s, a_c], n), loop_opts, start)
             model_status = f"last: {found.model_status}"
             nodes += found.nodes
             if found.status == "infeasible":
                 status = "infeasible" if best is None and not heuristic else "heuristic"
                 break
-            if not heuristic:
+            if not heuristic and fixed is None:
                 proven = max(proven, found.bound)
             if found.y is None:
                 status = "time_limit"
@@ -688,6 +744,17 @@ class TwoTierPlan:
                 if not new:
                     status = "time_limit"
                     break
+            if not heuristic:
+                # Repair the master's plan into one that serves (opening sites where the
+                # residents do not fit): often near the bound, and a start for the next round.
+                repaired = self._repaired(weights, y_s, y_c, opts)
+                if repaired is not None and (
+                    best is None or repaired.count(weights) < best.count(weights) - 1e-9
+                ):
+                    best = repaired
+                    if fixed is None and repaired.count(weights) <= np.ceil(proven - 1e-6) + 1e-9:
+                        status = "optimal"
+                        break
             for row in new:
                 master.add_row(row)
             cuts += len(new)
@@ -698,6 +765,14 @@ class TwoTierPlan:
             status = "time_limit" if not direct else status
         if heuristic:
             master.drop_heuristic_rows()
+        if fixed is not None:
+            master.fix(fixed[0], None)
+            if best is not None and time.perf_counter() < opts.deadline:
+                keep = n if fixed[0] == 0 else 0
+                cost = np.repeat([a_s, a_c], n).astype(np.float64)
+                start = np.concatenate([best.y_street, best.y_community])
+                proven = max(proven, master.relaxed_bound(cost, keep, start, opts))
+                model_status += "; bound of the counted tier alone"
         if direct and time.perf_counter() < opts.deadline:
             h = _new_highs(opts)
             mip.pass_to(h, opts.highs, master.rows)
@@ -737,6 +812,278 @@ class TwoTierPlan:
             solution=None,
         ).labelled("count", level, weights)
         return stage, best
+
+    def _parts(self, s_pairs: _Pairs, c_pairs: _Pairs) -> list[tuple[I8, I8]]:
+        """Independent parts (demand positions, site positions): components of the pairs.
+
+        Components with fewer than :data:`_PART_MIN_PAIRS` pairs are batched, smallest
+        first; sites reached by no one go with the largest part.
+        """
+        from scipy import sparse
+        from scipy.sparse.csgraph import connected_components
+
+        m, n = self.n_demand, self.n_sites
+        d = np.concatenate([s_pairs.demand, c_pairs.demand])
+        j = np.concatenate([s_pairs.site, c_pairs.site])
+        graph = sparse.coo_array((np.ones(d.shape[0]), (d, m + j)), shape=(m + n, m + n))
+        n_comp, label = connected_components(graph, directed=False)
+        if n_comp == 1:
+            return [(np.arange(m, dtype=np.int64), np.arange(n, dtype=np.int64))]
+        size = np.bincount(label[d], minlength=n_comp)
+        has_demand = np.bincount(label[:m], minlength=n_comp) > 0
+        comps = [int(k) for k in np.argsort(size, kind="stable") if has_demand[k]]
+        batches: list[list[int]] = []
+        pairs = 0
+        for k in comps:
+            if not batches or pairs >= _PART_MIN_PAIRS:
+                batches.append([])
+                pairs = 0
+            batches[-1].append(k)
+            pairs += int(size[k])
+        part_of = np.full(n_comp, -1)
+        for b, members in enumerate(batches):
+            part_of[members] = b
+        site_part = part_of[label[m:]]
+        site_part[site_part < 0] = len(batches) - 1  # reached by no one: the largest part
+        demand_part = part_of[label[:m]]
+        return [
+            (
+                np.flatnonzero(demand_part == b).astype(np.int64),
+                np.flatnonzero(site_part == b).astype(np.int64),
+            )
+            for b in range(len(batches))
+        ]
+
+    def _part(self, rows: I8, cols: I8) -> TwoTierPlan:
+        """The plan of some demand points and sites (every pair between them kept)."""
+        row_at = np.full(self.n_demand, -1, dtype=np.int64)
+        row_at[rows] = np.arange(rows.shape[0])
+        col_at = np.full(self.n_sites, -1, dtype=np.int64)
+        col_at[cols] = np.arange(cols.shape[0])
+
+        def sub(p: _Pairs) -> _Pairs:
+            k = (row_at[p.demand] >= 0) & (col_at[p.site] >= 0)
+            return _Pairs(row_at[p.demand[k]], col_at[p.site[k]], p.walk_min[k])
+
+        return replace(
+            self,
+            weights=self.weights[rows],
+            street_pairs=sub(self.street_pairs),
+            community_pairs=sub(self.community_pairs),
+            street_capacity=self.street_capacity[cols],
+            community_capacity=self.community_capacity[cols],
+            existing_street=self.existing_street[cols],
+            existing_community=self.existing_community[cols],
+            forbidden=self.forbidden[cols],
+            demand_index=self.demand_index[rows],
+            site_index=self.site_index[cols],
+        )
+
+    def _solve_parts(
+        self,
+        parts: list[tuple[I8, I8]],
+        start: float,
+        time_limit_s: float,
+        mip_gap: float,
+        threads: int | None,
+    ) -> PlanResult:
+        """Solve the independent parts one after the other and combine their plans."""
+        plans = [self._part(rows, cols) for rows, cols in parts]
+        sizes = np.array([p.street_pairs.n + p.community_pairs.n for p in plans], dtype=float)
+        deadline = start + time_limit_s
+        results: list[PlanResult] = []
+        for k, (part, (rows, cols)) in enumerate(zip(plans, parts, strict=True)):
+            left = deadline - time.perf_counter()
+            share = max(left * sizes[k] / sizes[k:].sum(), 1e-3)
+            r = part.solve(time_limit_s=share, mip_gap=mip_gap, threads=threads, decompose=False)
+            log.info(
+                "two-tier part %d/%d (%d demand points, %d sites): %s",
+                k + 1, len(parts), rows.shape[0], cols.shape[0], r.status,
+            )  # fmt: skip
+            if r.status in ("infeasible", "error"):
+                details = dict(r.details)
+                details["message"] = f"part {k + 1} of {len(parts)}: {details.get('message', '')}"
+                return replace(
+                    r,
+                    assignment=np.full(self.n_demand, -1, dtype=np.int64),
+                    unreachable=rows[r.unreachable],
+                    seconds=time.perf_counter() - start,
+                    details=details,
+                )
+            results.append(r)
+        return self._combined(parts, plans, results, time.perf_counter() - start)
+
+    def _combined(
+        self,
+        parts: list[tuple[I8, I8]],
+        plans: list[TwoTierPlan],
+        results: list[PlanResult],
+        seconds: float,
+    ) -> PlanResult:
+        m = self.n_demand
+        street: list[I8] = []
+        community: list[I8] = []
+        s_assign = np.full(m, -1, dtype=np.int64)
+        c_assign = np.full(m, -1, dtype=np.int64)
+        s_min = np.full(m, np.nan)
+        c_min = np.full(m, np.nan)
+        summary: list[dict[str, object]] = []
+        for (rows, cols), plan, r in zip(parts, plans, results, strict=True):
+            d = r.details
+            street.append(cols[np.asarray(d["street_sites"], dtype=np.int64)])
+            community.append(cols[np.asarray(d["community_sites"], dtype=np.int64)])
+            s_assign[rows] = cols[np.asarray(d["street_assignment"], dtype=np.int64)]
+            c_assign[rows] = cols[r.assignment]
+            s_min[rows] = np.asarray(d["street_walk_min"], dtype=np.float64)
+            c_min[rows] = np.asarray(d["community_walk_min"], dtype=np.float64)
+            part_stages: list[dict[str, Any]] = list(d["stages"])  # type: ignore[call-overload]
+            summary.append(
+                {
+                    "demand": int(rows.shape[0]),
+                    "sites": int(cols.shape[0]),
+                    "pairs": plan.street_pairs.n + plan.community_pairs.n,
+                    "counts": [st["objective"] for st in part_stages[:-1]],
+                    "bounds": [st["bound"] for st in part_stages[:-1]],
+                    "status": r.status,
+                    "seconds": r.seconds,
+                }
+            )
+        s_sites = np.sort(np.concatenate(street)).astype(np.int64)
+        c_sites = np.sort(np.concatenate(community)).astype(np.int64)
+        stages_all = [r.details["stages"] for r in results]
+        stages: list[dict[str, object]] = []
+        for k in range(len(self.count_objectives) + 1):
+            level = [st[k] for st in stages_all]  # type: ignore[index]
+            objective = float(sum(st["objective"] for st in level))
+            bound = float(sum(st["bound"] for st in level))
+            stages.append(
+                {
+                    **{key: level[0][key] for key in ("kind", "level", "weights")},
+                    "objective": objective,
+                    "bound": bound,
+                    "gap": _gap(objective, bound),
+                    "status": max((st["status"] for st in level), key=_STATUS_RANK.__getitem__),
+                    "model_status": f"{len(level)} parts",
+                    "seconds": float(sum(st["seconds"] for st in level)),
+                    "nodes": int(sum(st["nodes"] for st in level)),
+                }
+            )
+        walk_value = sum(_number(r.details["walking_objective"]) for r in results)
+        walk_bound = sum(_number(r.details["walking_bound"]) for r in results)
+        a_s, a_c = self.count_objectives[0]
+        objective = a_s * s_sites.size + a_c * c_sites.size
+        bound = min(float(sum(r.bound for r in results)), objective)
+        street_set = np.zeros(self.n_sites, dtype=bool)
+        street_set[s_sites] = True
+        details: dict[str, object] = {
+            "street_sites": s_sites,
+            "community_sites": c_sites,
+            "street_assignment": s_assign,
+            "street_walk_min": s_min,
+            "community_walk_min": c_min,
+            "street_load": _load(self.weights, s_assign, s_sites),
+            "community_load": _load(self.weights, c_assign, c_sites),
+            "count_objectives": [
+                a * s_sites.size + b * c_sites.size for a, b in self.count_objectives
+            ],
+            "walking_objective": walk_value,
+            "walking_bound": walk_bound,
+            "walking_gap": _gap(walk_value, walk_bound),
+            "stages": stages,
+            "parts": summary,
+            "message": f"{len(parts)} independent parts",
+            **{
+                key: int(sum(int(r.details[key]) for r in results))  # type: ignore[call-overload]
+                for key in ("rows", "cols", "nonzeros")
+            },
+        }
+        status = max((r.status for r in results), key=_STATUS_RANK.__getitem__)
+        log.info(
+            "two-tier plan of %d parts: %d street centres, %d community homes, %s",
+            len(parts), s_sites.size, c_sites.size, status,
+        )  # fmt: skip
+        return PlanResult(
+            objective=float(objective),
+            sites=c_sites,
+            assignment=c_assign,
+            bound=bound,
+            gap=_gap(objective, bound),
+            status=status,
+            seconds=seconds,
+            tier=np.where(street_set[c_sites], STREET, COMMUNITY).astype(np.int64),
+            details=details,
+        )
+
+    def _greedy_plan(
+        self, weights: CountObjective, best: _Incumbent | None, opts: _Options
+    ) -> _Incumbent | None:
+        """A feasible plan opening few centres of the tiers this level counts, or None.
+
+        A start for the level (the master begins from it, and it stands when the clock
+        stops the master): each counted tier is opened greedily (:func:`_greedy_sites`),
+        keeping the sites an earlier level's plan opened in the tiers not counted here.
+        Proves nothing.
+        """
+        a_s, a_c = weights
+        allowed = ~self.forbidden
+        y_s = (
+            best.y_street.copy()
+            if best is not None and a_s == 0
+            else self.existing_street.copy()
+            if a_s > 0
+            else allowed.copy()
+        )
+        keep_c = best.y_community if best is not None and a_c == 0 else None
+        base_c = self.existing_community | y_s
+        s_pairs, c_pairs = self._usable_pairs()
+        deadline = time.perf_counter() + _GREEDY_SHARE * max(opts.deadline - time.perf_counter(), 0)
+        g_opts = replace(opts, deadline=deadline)
+        if a_s > 0:
+            got_s = _greedy_sites(s_pairs, self.weights, self.street_capacity, y_s, allowed, g_opts)
+            if got_s is None:
+                return None
+            y_s, x_s = got_s
+            base_c = base_c | y_s
+        else:
+            x_s = None
+        y_c = keep_c | base_c if keep_c is not None else base_c.copy()
+        got_c = _greedy_sites(
+            c_pairs, self.weights, self.community_capacity, y_c, allowed, g_opts,
+            grow=keep_c is None,
+        )  # fmt: skip
+        if got_c is None:
+            return None
+        y_c, x_c = got_c
+        if x_s is None:
+            done = _assign(s_pairs, self.weights, self.street_capacity, y_s, g_opts)
+            if done.x is None:
+                return None
+            x_s = done.x
+        return _Incumbent(y_s, y_c, x_s, x_c)
+
+    def _repaired(
+        self, weights: CountObjective, y_s: B1, y_c: B1, opts: _Options
+    ) -> _Incumbent | None:
+        """The master's plan with sites added where residents do not fit, or None."""
+        allowed = ~self.forbidden
+        s_pairs, c_pairs = self._usable_pairs()
+        deadline = time.perf_counter() + _GREEDY_SHARE * max(opts.deadline - time.perf_counter(), 0)
+        g_opts = replace(opts, deadline=deadline)
+        got_s = _greedy_sites(s_pairs, self.weights, self.street_capacity, y_s, allowed, g_opts)
+        if got_s is None:
+            return None
+        got_c = _greedy_sites(
+            c_pairs, self.weights, self.community_capacity, y_c | got_s[0], allowed, g_opts
+        )
+        if got_c is None:
+            return None
+        return _Incumbent(got_s[0], got_c[0], got_s[1], got_c[1])
+
+    def _usable_pairs(self) -> tuple[_Pairs, _Pairs]:
+        return (
+            self._usable(self.street_pairs, self.street_capacity),
+            self._usable(self.community_pairs, self.community_capacity),
+        )
 
     # ------------------------------------------------------------------ internals
     def _usable(self, pairs: _Pairs, capacity: F8) -> _Pairs:
@@ -822,7 +1169,12 @@ class TwoTierPlan:
             np.dot(self.weights, np.nan_to_num(plan.street_min))
             + np.dot(self.weights, np.nan_to_num(plan.community_min))
         )
-        walk_bound = min(walking.bound, walk_value)
+        # Each resident walks at least to the nearest site of each tier it may use.
+        nearest = sum(
+            float(np.dot(self.weights, _nearest_min(p, self.n_demand)))
+            for p in self._usable_pairs()
+        )
+        walk_bound = min(max(walking.bound, nearest), walk_value)
         status = max((st.status for st in stages), key=_STATUS_RANK.__getitem__)
         street_set = np.zeros(self.n_sites, dtype=bool)
         street_set[plan.street] = True
@@ -888,6 +1240,8 @@ class _Row:
     upper: float
     valid: bool = True
     """False for a heuristic cut, which may cut off optimal plans."""
+    level: bool = False
+    """A count level's result (``f_l <= f_l*``), not a cut."""
 
     @classmethod
     def of(
@@ -898,11 +1252,12 @@ class _Row:
         lower: float = -np.inf,
         upper: float = np.inf,
         valid: bool = True,
+        level: bool = False,
     ) -> _Row:
         c = np.asarray(cols, dtype=np.int64)
         v = np.ones(c.shape[0]) if vals is None else np.asarray(vals, dtype=np.float64)
         keep = v != 0
-        return cls(c[keep], v[keep], float(lower), float(upper), valid)
+        return cls(c[keep], v[keep], float(lower), float(upper), valid, level)
 
 
 @dataclass(frozen=True)
@@ -958,12 +1313,18 @@ class _Master:
         self.rows: list[_Row] = []
         n, m = plan.n_sites, plan.n_demand
         site = np.arange(n, dtype=np.int64)
+        # Demand points reaching the same sites give the same covering row: one is enough.
+        street = street.subset(_first_of_equal_rows(street, m, n)[street.demand])
+        community = community.subset(_first_of_equal_rows(community, m, n)[community.demand])
         rows = np.concatenate([street.demand, m + community.demand, 2 * m + site, 2 * m + site])
         cols = np.concatenate([street.site, n + community.site, site, n + site])
         vals = np.concatenate([np.ones(street.n + community.n), np.ones(n), -np.ones(n)])
         self.a = sparse.csc_array((vals, (rows, cols)), shape=(2 * m + n, 2 * n))
         self.a.sort_indices()
-        self.row_lower = np.concatenate([np.ones(2 * m), np.full(n, -np.inf)])
+        covers = np.zeros(2 * m)
+        covers[street.demand] = 1.0
+        covers[m + community.demand] = 1.0
+        self.row_lower = np.concatenate([covers, np.full(n, -np.inf)])
         self.row_upper = np.concatenate([np.full(2 * m, np.inf), np.zeros(n)])
         self.col_lower, self.col_upper = _site_bounds(plan)
         self.n_cols = 2 * n
@@ -1000,14 +1361,77 @@ class _Master:
         self.rows.append(row)
         _add_row(self.h, row)
 
+    def fix(self, offset: int, values: B1 | None) -> None:
+        """Fix the site columns ``offset..offset+n-1`` to ``values`` (None: free them again)."""
+        n = self.n_cols // 2
+        cols = np.arange(offset, offset + n, dtype=np.int64)
+        if values is None:
+            lower, upper = self.col_lower[cols], self.col_upper[cols]
+        else:
+            lower = upper = values.astype(np.float64)
+        _ok(self.h.changeColsBounds(n, cols, lower, upper), "changeColsBounds (master)")
+
+    def relaxed_bound(self, cost: F8, keep_offset: int, start: B1, opts: _Options) -> float:
+        """A bound on ``cost`` over the kept tier's rows alone: a relaxation of the level.
+
+        The other tier's covering rows, the rows on its columns and the earlier levels'
+        rows are left out, so the kept tier's sites are chosen as if the other tier did not
+        exist (co-location and existing centres stay).  Easy where the coupled master is
+        hard; every plan of the level is feasible here, so its optimum bounds the level.
+        """
+        n = self.n_cols // 2
+        m = (self.a.shape[0] - n) // 2
+        lower = self.row_lower.copy()
+        other = slice(m, 2 * m) if keep_offset == 0 else slice(0, m)
+        lower[other] = 0.0
+        keep_cols = np.zeros(self.n_cols, dtype=bool)
+        keep_cols[keep_offset : keep_offset + n] = True
+        rows = [r for r in self.rows if r.valid and not r.level and keep_cols[r.cols].all()]
+        h = _new_highs(opts)
+        highs = opts.highs
+        _ok(
+            h.passModel(
+                self.n_cols,
+                int(self.a.shape[0]),
+                int(self.a.nnz),
+                int(highs.MatrixFormat.kColwise),
+                int(highs.ObjSense.kMinimize),
+                0.0,
+                cost,
+                self.col_lower,
+                self.col_upper,
+                lower,
+                self.row_upper,
+                self.a.indptr.astype(np.int64),
+                self.a.indices.astype(np.int64),
+                self.a.data.astype(np.float64),
+                np.full(self.n_cols, int(highs.HighsVarType.kInteger), dtype=np.int64),
+            ),
+            "passModel (relaxed master)",
+        )
+        for row in rows:
+            _add_row(h, row)
+        cols = np.arange(self.n_cols, dtype=np.int64)
+        _ok(h.setSolution(self.n_cols, cols, start.astype(np.float64)), "setSolution")
+        _ok(h.setOptionValue("time_limit", opts.seconds_left()), "time_limit")
+        h.run()
+        name = getattr(h.getModelStatus(), "name", "")
+        if name == "kInfeasible":
+            return np.inf
+        bound = float(h.getInfo().mip_dual_bound)
+        return bound if np.isfinite(bound) else -np.inf
+
     def drop_heuristic_rows(self) -> None:
         """Forget the heuristic cuts (they held for one level only)."""
         self.rows = [row for row in self.rows if row.valid]
         self.h = self._load()
 
-    def solve(self, cost: F8, opts: _Options) -> _Found:
+    def solve(self, cost: F8, opts: _Options, start: B1 | None = None) -> _Found:
         cols = np.arange(self.n_cols, dtype=np.int64)
         _ok(self.h.changeColsCost(self.n_cols, cols, cost), "changeColsCost (master)")
+        if start is not None:
+            # A plan that meets every row so far: HiGHS starts from it instead of searching.
+            _ok(self.h.setSolution(self.n_cols, cols, start.astype(np.float64)), "setSolution")
         _ok(self.h.setOptionValue("time_limit", opts.seconds_left()), "time_limit")
         self.h.run()
         model_status = self.h.getModelStatus()
@@ -1028,6 +1452,20 @@ class _Master:
             model_status=self.h.modelStatusToString(model_status),
             nodes=int(info.mip_node_count),
         )
+
+
+def _first_of_equal_rows(pairs: _Pairs, n_demand: int, n_sites: int) -> B1:
+    """Per demand point: False if an earlier point reaches exactly the same sites."""
+    rng = np.random.default_rng(0)
+    keys = rng.random((2, n_sites))
+    h = np.zeros((n_demand, 3))
+    for k in range(2):
+        np.add.at(h[:, k], pairs.demand, keys[k][pairs.site])
+    h[:, 2] = np.bincount(pairs.demand, minlength=n_demand)
+    _, first = np.unique(h, axis=0, return_index=True)
+    keep = np.zeros(n_demand, dtype=bool)
+    keep[first] = True
+    return keep
 
 
 def _site_bounds(plan: TwoTierPlan) -> tuple[F8, F8]:
@@ -1314,6 +1752,81 @@ def _solve_assignment(
     return x, False
 
 
+def _greedy_sites(
+    pairs: _Pairs,
+    weights: F8,
+    capacity: F8,
+    open_: B1,
+    allowed: B1,
+    opts: _Options,
+    *,
+    grow: bool = True,
+) -> tuple[B1, B1] | None:
+    """Open sites greedily until every demand point can be assigned; (open, x) or None.
+
+    Starting from ``open_`` (kept open), the allowed site reaching most residents not yet
+    within reach of an open site (at most its capacity) opens, until every demand point
+    has one (Chvátal's greedy set cover).  Then, while the residents do not fit (a group of
+    :func:`_short_groups`, or the fullest groups when no whole assignment is found), the
+    site reaching most of a short group's residents opens in each.  ``grow=False`` only
+    checks ``open_``.  A heuristic: it proves nothing.
+    """
+    from scipy import sparse
+
+    m, n = int(weights.shape[0]), int(capacity.shape[0])
+    y = open_ & allowed
+    by_site = sparse.csc_array(
+        (np.ones(pairs.n), (pairs.demand, pairs.site)), shape=(m, n)
+    )  # pairs per site, column-wise
+    covered = np.zeros(m, dtype=bool)
+    covered[pairs.demand[y[pairs.site]]] = True
+    if grow:
+        tiny = 1e-6 * max(float(weights.max(initial=0.0)), 1.0)  # weightless points count too
+        while not covered.all():
+            left = np.where(covered, 0.0, weights + tiny)
+            score = np.minimum(by_site.T @ left, capacity + tiny)
+            score[~allowed | y] = -1.0
+            j = int(np.argmax(score))
+            if score[j] <= 0:
+                return None
+            y[j] = True
+            covered[by_site.indices[by_site.indptr[j] : by_site.indptr[j + 1]]] = True
+    elif not covered.all():
+        return None
+    for _ in range(_GREEDY_REPAIRS):
+        if time.perf_counter() >= opts.deadline:
+            return None
+        groups = _short_groups(pairs, weights, capacity, y)
+        if not groups:
+            done = _assign(pairs, weights, capacity, y, opts)
+            if done.x is not None:
+                return y, done.x
+            _, groups = _margin_groups(pairs, weights, capacity, y)
+        if not grow or not groups:
+            return None
+        for members, reach in groups:
+            cand = reach[allowed[reach] & ~y[reach]]
+            if cand.size == 0:
+                return None
+            mine = np.zeros(m)
+            mine[members] = weights[members] + 1e-9
+            got = by_site[:, cand].T @ mine
+            y[cand[int(np.argmax(got))]] = True
+    return None
+
+
+_GREEDY_REPAIRS = 30
+"""Rounds of :func:`_greedy_sites` opening a site in each group that does not fit."""
+_GREEDY_SHARE = 0.3
+"""Share of a count level's time the greedy start may take."""
+_PART_MIN_PAIRS = 20_000
+"""Independent components with fewer pairs are solved together (fewer HiGHS set-ups)."""
+_FIXED_SHARE = 0.6
+"""Share of a later level's time for its plan (the rest: its relaxed bound)."""
+_LEVEL_SHARE = 0.45
+"""Share of the time left that a count level other than the last may take."""
+_LAST_LEVEL_SHARE = 0.85
+"""Share of the time left that the last count level may take (the rest: the walking stage)."""
 _REPAIR_S = 2.0
 """Seconds each repair of a split assignment may take (a heuristic step)."""
 _ASSIGN_S = 5.0
@@ -1508,6 +2021,10 @@ class _Mip:
         )
 
 
+_WALKING_MIP_PAIRS = 100_000
+"""Above this many pairs the walking stage is not run: HiGHS does not finish the full MIP's
+root in minutes (and overruns its time limit in presolve); the last count level's plan,
+each tier assigned for least walking on its sites, stands, with the nearest-site bound."""
 _SMALL_PAIRS = 10_000
 """Up to this many pairs the model is small: every link x_ij <= y_j is written (a strong LP
 that HiGHS solves fast at this size) and count levels are solved as the full MIP."""
@@ -1519,6 +2036,17 @@ def _assignment(chosen: _Pairs, n_demand: int) -> tuple[I8, F8]:
     site[chosen.demand] = chosen.site
     minutes[chosen.demand] = chosen.walk_min
     return site, minutes
+
+
+def _number(value: object) -> float:
+    return float(value)  # type: ignore[arg-type]
+
+
+def _nearest_min(pairs: _Pairs, n_demand: int) -> F8:
+    """Per demand point, the minutes to its nearest site among the pairs (0 if none)."""
+    best = np.full(n_demand, np.inf)
+    np.minimum.at(best, pairs.demand, pairs.walk_min)
+    return np.where(np.isfinite(best), best, 0.0)
 
 
 def _load(weights: F8, assignment: I8, sites: I8) -> F8:
@@ -1593,9 +2121,9 @@ class _Stage:
         return _gap(self.objective, self.bound)
 
     @classmethod
-    def skipped(cls, objective: float) -> _Stage:
-        """Not run: no time left (0 bounds a sum of minutes from below)."""
-        return cls(objective, 0.0, "time_limit", "not run: time limit reached", 0.0, 0, None)
+    def skipped(cls, objective: float, why: str = "time limit reached") -> _Stage:
+        """Not run (0 bounds a sum of minutes from below)."""
+        return cls(objective, 0.0, "time_limit", f"not run: {why}", 0.0, 0, None)
 
     def labelled(self, kind: str, level: int, weights: CountObjective | None) -> _Stage:
         return replace(self, kind=kind, level=level, weights=weights)
@@ -1749,6 +2277,52 @@ def _read_matrix(
     first = np.ones(i.shape[0], dtype=bool)
     first[1:] = (i[1:] != i[:-1]) | (j[1:] != j[:-1])
     return _Matrix(_Pairs(i[first], j[first], d[first]), shape, rows, cols)
+
+
+def _same_district(
+    demand: ArrayLike | None,
+    site: ArrayLike | None,
+    shape: tuple[int, int] | None,
+    source: str,
+    problems: list[Problem],
+) -> Any:
+    """A function telling which pairs join a demand point and a site of one district."""
+    if demand is None and site is None:
+        return None
+    if demand is None or site is None:
+        problems.append(
+            Problem(
+                source,
+                "demand_district and site_district together",
+                "only one of them",
+                "demand_district" if demand is None else "site_district",
+            )
+        )
+        return None
+    d = pd.Series(np.asarray(demand).ravel())
+    g = pd.Series(np.asarray(site).ravel())
+    for name, values, k in (("demand_district", d, 0), ("site_district", g, 1)):
+        if shape is not None and values.shape[0] != shape[k]:
+            what = "demand point" if k == 0 else "site"
+            problems.append(
+                Problem(source, f"one label per {what} ({shape[k]})", f"{values.shape[0]}", name)
+            )
+        if values.isna().any():
+            problems.append(
+                Problem(
+                    source,
+                    "a district label for every row",
+                    f"missing at {_head(np.flatnonzero(values.isna().to_numpy()))}",
+                    name,
+                )
+            )
+    codes, _ = pd.factorize(pd.concat([d, g], ignore_index=True))
+    d_code, g_code = codes[: d.shape[0]], codes[d.shape[0] :]
+
+    def same(pairs: _Pairs) -> B1:
+        return np.asarray(d_code[pairs.demand] == g_code[pairs.site])
+
+    return same
 
 
 def _weights(
