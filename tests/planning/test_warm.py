@@ -168,3 +168,23 @@ def test_exact_method_skips_the_warm_start() -> None:
 def test_unknown_method_is_an_error() -> None:
     with pytest.raises(InputError, match="method must be 'auto', 'exact' or 'heuristic'"):
         SetCover.from_cost_matrix(_instance(0), cutoff=CUTOFF).solve(method="fast")  # type: ignore[arg-type]
+
+
+def test_a_large_problem_is_left_to_the_heuristic(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linli.planning import models
+
+    minutes = _instance(1)
+    monkeypatch.setattr(models, "_MIP_MAX_PAIRS", 10)
+    _GreedyCover.bound_value = 1.0
+    try:
+        plan = _model(_GreedyCover, minutes, CUTOFF).solve()
+        exact = _model(_GreedyCover, minutes, CUTOFF).solve(method="exact")
+    finally:
+        _GreedyCover.bound_value = -np.inf
+    assert plan.details["solver"] == "heuristic"
+    assert "HiGHS left out" in str(plan.details["message"])
+    assert plan.status in ("heuristic", "optimal")
+    assert plan.bound == 1.0
+    # method="exact" still goes to HiGHS whatever the size
+    assert exact.details["solver"] == "HiGHS"
+    assert exact.status == "optimal"
