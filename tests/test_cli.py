@@ -6,9 +6,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
-from tests.conftest import require_shared
 from typer.testing import CliRunner
 
+from conftest import require_shared
 from linli.cli import app
 
 runner = CliRunner()

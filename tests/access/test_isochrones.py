@@ -6,12 +6,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from tests.conftest import require_shared
-from tests.osm_fixtures import ORIGIN_M, nodes_at, write_osm
 
+from conftest import require_shared
 from linli.access import walk_minutes_within
 from linli.access.isochrones import isochrones
 from linli.network import attach_points, walk_network_from_osm
+from osm_fixtures import ORIGIN_M, nodes_at, write_osm
 
 SPEED = 80.0  # chongqing-2019 flat walking speed, m/min
 

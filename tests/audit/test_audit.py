@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from tests.conftest import require_shared
-from tests.osm_fixtures import ORIGIN_M, nodes_at, write_osm
 
+from conftest import require_shared
 from linli.audit import run_audit
 from linli.audit.core import group_centres, share_within, usable_mask
 from linli.network import walk_network_from_osm
 from linli.standards import load_profile
+from osm_fixtures import ORIGIN_M, nodes_at, write_osm
 
 PROFILE = load_profile()
 COMMUNITY_TYPES = [f["id"] for f in PROFILE.data["tiers"][1]["facilities"]]

@@ -11,9 +11,9 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from tests.conftest import require_shared
 from typer.testing import CliRunner
 
+from conftest import require_shared
 from linli.cli import app
 from linli.inputs.crs import wgs84_to_gcj02
 

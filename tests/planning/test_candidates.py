@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.osm_fixtures import nodes_at, write_osm
 
 from conftest import require_shared
 from linli._errors import InputError
 from linli.network import walk_network_from_osm
 from linli.planning.candidates import public_buildings, sites_along_network
+from osm_fixtures import nodes_at, write_osm
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
-from tests.osm_fixtures import ORIGIN_M, lonlat, nodes_at, write_osm
 from typer.testing import CliRunner
 
 from linli._errors import InputError
@@ -32,6 +31,7 @@ from linli.workflow import (
     run_audit_workflow,
     run_plan_workflow,
 )
+from osm_fixtures import ORIGIN_M, lonlat, nodes_at, write_osm
 
 runner = CliRunner()
 RESIDENTS = 52_000.0
