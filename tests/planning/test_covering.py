@@ -4,13 +4,15 @@ reduced-cost fixing of set cover and maximal cover, against the textbook MIPs of
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import reference_mip as ref
 from numpy.typing import NDArray
 
 from linli.planning import MaxCover, SetCover
-from linli.planning.covering import max_cover_warm, set_cover_warm
+from linli.planning.covering import _Columns, _RowWeighting, max_cover_warm, set_cover_warm
 from linli.planning.reduce import Pairs
 
 B1 = NDArray[np.bool_]
@@ -149,3 +151,56 @@ def test_no_warm_start_with_capacity_or_budget() -> None:
         plan = model.solve(mip_gap=0.0)
         assert plan.status == "optimal"
         assert "warm" not in plan.details
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("unit", [True, False])
+def test_row_weighting_search_keeps_covers_and_never_worsens(seed: int, unit: bool) -> None:
+    allowed, _, _, _ = random_coverage(seed, m=80, n=30)
+    n = allowed.shape[1]
+    rng = np.random.default_rng(200 + seed)
+    cost = np.ones(n) if unit else rng.integers(1, 6, n) + rng.random(n).round(2)
+    none = np.zeros(n, dtype=bool)
+    optimum = ref.set_cover(allowed, site_cost=cost, required=none, forbidden=none)
+    assert optimum is not None
+    cols = _Columns.of(pairs_of(allowed))
+    start = np.ones(n, dtype=bool)  # every site: the worst cover
+    search = _RowWeighting(cols, cost, np.ones(n, dtype=bool), start, seed=seed)
+    assert search.best_cost == pytest.approx(cost.sum())
+    previous = search.best_cost
+    for _ in range(20):
+        search.run(50)
+        assert search.best_cost <= previous + 1e-9  # never worse than its start
+        previous = search.best_cost
+        assert covers_all(allowed, np.flatnonzero(search.best))
+        assert search.best_cost == pytest.approx(cost[search.best].sum())
+        # the incremental state stays exact
+        cnt = allowed[:, search.is_open].sum(axis=1)
+        assert np.array_equal(search.cnt, cnt)
+        assert int(search.st[0]) == int((cnt == 0).sum())
+    if unit:
+        assert search.best_cost <= optimum * 1.2 + 1e-9
+    # forbidden sites are closed and never opened again
+    forbid = np.zeros(n, dtype=bool)
+    forbid[np.flatnonzero(search.is_open)[:2]] = True
+    search.forbid(forbid)
+    search.run(500)
+    assert not (search.is_open & forbid).any()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_set_cover_warm_reaches_the_optimum_on_a_grid(seed: int) -> None:
+    # unit costs on a catchment geometry: the row-weighting search finds the optimum and
+    # the Lagrangian bound stays below it
+    allowed, _, _, _ = random_coverage(seed, m=150, n=60)
+    none = np.zeros(60, dtype=bool)
+    optimum = ref.set_cover(allowed, site_cost=np.ones(60), required=none, forbidden=none)
+    assert optimum is not None
+    deadline = time.perf_counter() + 5.0
+    warm = set_cover_warm(
+        pairs_of(allowed), site_cost=np.ones(60), required=none, deadline=deadline
+    )
+    assert warm.open is not None
+    assert covers_all(allowed, np.flatnonzero(warm.open))
+    assert warm.bound <= optimum + 1e-9
+    assert warm.objective == pytest.approx(optimum)

@@ -18,16 +18,29 @@ Lagrangian cost).  ``u`` is improved by subgradient steps
 :math:`u \leftarrow \max(0,\; u + t g)` with :math:`g_i = 1 - \sum_{j \in N_i} x_j(u)`
 (:math:`x_j(u) = [\bar c_j < 0]`) and the Held-Karp step
 :math:`t = \lambda (Z_{UB} - L(u)) / \lVert g \rVert^2`; ``λ`` starts at 2 and is halved
-after 40 steps without a better bound.  With integer costs the bound is
+after 40 steps without a better bound.  When ``λ`` has shrunk below 0.002 the steps start
+again from the best multipliers with ``λ = 0.5`` and twice the patience, until a round
+raises the bound by less than a relative :math:`10^{-4}`.  With integer costs the bound is
 :math:`\lceil L(u) - 10^{-6} \rceil`.
 
-Plans come from a greedy on the Lagrangian costs (Caprara, Fischetti & Toth 1999): among
-the sites covering some row still uncovered, pick the least
-:math:`\gamma_j / \mu_j` (:math:`\gamma_j \ge 0`) or :math:`\gamma_j \mu_j`
-(:math:`\gamma_j < 0`), where :math:`\mu_j` counts the uncovered rows ``j`` covers and
-:math:`\gamma_j = c_j - \sum` of their multipliers; then redundant sites are dropped (the
-dearest first), and a local search swaps one open site for one closed site whenever that
-makes another open site redundant.  It runs on the multipliers of many subgradient steps.
+Plans come from two sources.  A greedy on the Lagrangian costs (Caprara, Fischetti & Toth
+1999) runs on the multipliers every 25 steps: among the sites covering some row still
+uncovered, pick the least :math:`\gamma_j / \mu_j` (:math:`\gamma_j \ge 0`) or
+:math:`\gamma_j \mu_j` (:math:`\gamma_j < 0`), where :math:`\mu_j` counts the uncovered rows
+``j`` covers and :math:`\gamma_j = c_j - \sum` of their multipliers; then redundant sites
+are dropped (the dearest first).  A row-weighting local search (Gao, Weise & Li 2015,
+"RWLS", with costs) improves the best plan: every row has a weight :math:`w_i` (1 at
+first); a closed site scores the weight of the uncovered rows it would cover, an open one
+minus the weight of the rows only it covers.  Whenever the open sites cover every row the
+plan is kept if it is the cheapest yet and the least costly sites to lose (highest
+:math:`\text{score}_j / c_j`) are closed until the plan is cheaper than the best; each step
+then closes one more such site (not the one just opened), opens the best-scoring site for
+a random uncovered row (sites whose neighbourhood changed since they were closed first,
+then the longest unchanged) and adds 1 to the weight of every row still uncovered.  The
+weights push the search towards the rows that are hard to cover.  The subgradient and the
+search take turns, half the time each, until the subgradient has settled; the search then
+runs alone until it has gone 200,000 steps (and twice as many as it took to find its best)
+without a better plan.
 
 **Reduced-cost fixing.**  Any plan opening site ``j`` costs at least
 :math:`L(u) + \max(0, \bar c_j)`.  When that is at least the incumbent's :math:`Z_{UB}`
@@ -90,6 +103,16 @@ _MIN_STEP = 0.002
 """The subgradient stops when its step size falls below this (it has converged)."""
 _SWAP_WITHIN = 0.003
 """Maximal covering: the swap search runs on greedy plans within this share of the best."""
+_RESTART_STEP = 0.5
+"""Set covering: the step size when the subgradient starts again from its best multipliers."""
+_CYCLE_GAIN = 1e-4
+"""Set covering: the subgradient has settled when a restart raised the bound by less than
+this share."""
+_SLICE_S = 0.05
+"""Seconds of local search between two deadline checks."""
+_PATIENCE = 200_000
+"""Local search steps without a better plan (and at least twice the steps it took to find
+the last one) before it counts as stalled."""
 _INTEGRAL_TOL = 1e-6
 """Slack when a bound is rounded up (integer costs) or compared with the incumbent."""
 
@@ -120,24 +143,14 @@ def _integral(values: F8) -> bool:
 
 @njit(cache=True, nogil=True)
 def _sc_steps(  # type: ignore[no-untyped-def]
-    col_ptr,
-    col_rows,
-    row_ptr,
-    row_sites,
-    cost,
-    usable,
-    u,
-    target,
-    lam,
-    n_steps,
-    stall,
-    best,
-    patience,
+    col_ptr, col_rows, row_ptr, row_sites, cost, usable, u, target, ctl, n_steps
 ):
     """Run ``n_steps`` subgradient steps from ``u`` (updated in place).
 
-    Returns ``(best bound, its multipliers, λ, stall counter, converged)``; ``best`` is the
-    best bound so far (its multipliers are returned only when a step improves on it).
+    ``ctl`` (updated in place) holds ``[best bound, λ, steps without a better bound,
+    patience]``: ``λ`` is halved after ``patience`` steps without a better bound.  Returns
+    ``(multipliers of the best bound, or an empty array when no step improved it,
+    whether the bound reached the target or the subgradient vanished)``.
     """
     n = u.shape[0]
     m = cost.shape[0]
@@ -158,15 +171,15 @@ def _sc_steps(  # type: ignore[no-untyped-def]
             if rc < 0.0:
                 x[j] = True
                 bound += rc
-        if bound > best + 1e-9:
-            best = bound
+        if bound > ctl[0] + 1e-9:
+            ctl[0] = bound
+            ctl[2] = 0.0
             best_u = u.copy()
-            stall = 0
         else:
-            stall += 1
-            if stall >= patience:
-                lam *= 0.5
-                stall = 0
+            ctl[2] += 1.0
+            if ctl[2] >= ctl[3]:
+                ctl[1] *= 0.5
+                ctl[2] = 0.0
         norm = 0.0
         for i in range(n):
             gi = 1.0
@@ -177,13 +190,15 @@ def _sc_steps(  # type: ignore[no-untyped-def]
                 gi = 0.0
             g[i] = gi
             norm += gi * gi
-        if norm == 0.0 or lam < _MIN_STEP or target <= bound:
-            return best, best_u, lam, stall, True
-        t = lam * (target - bound) / norm
+        if norm == 0.0 or target <= bound:
+            return best_u, True
+        if ctl[1] < _MIN_STEP:
+            return best_u, False
+        t = ctl[1] * (target - bound) / norm
         for i in range(n):
             v = u[i] + t * g[i]
             u[i] = v if v > 0.0 else 0.0
-    return best, best_u, lam, stall, False
+    return best_u, False
 
 
 @njit(cache=True, nogil=True)
@@ -268,104 +283,316 @@ def _sc_drop_redundant(is_open, cnt, col_ptr, col_rows, order_key):  # type: ign
                 cnt[col_rows[q]] -= 1
 
 
-@njit(cache=True, nogil=True)
-def _sc_swap_search(is_open, col_ptr, col_rows, row_ptr, row_sites, cost, usable, max_rounds):  # type: ignore[no-untyped-def]
-    """Local search: close open ``a``, open closed ``c`` covering every row only ``a``
-    covers, and keep the swap when it leaves open sites worth more than ``c - a`` redundant.
+# Row-weighting local search.  The state lives in arrays owned by :class:`_RowWeighting` so
+# that the search can run in slices between deadline checks:
+#   cnt[i]      open sites covering row i          w[i]      row weight (starts at 1)
+#   score[j]    closed j: weight of the uncovered rows it covers; open j: minus the weight
+#               of the rows only it covers (what closing it uncovers)
+#   stamp[j]    step j last changed state          free[j]   configuration checking flag
+#   unc, unc_at the uncovered rows (a list and each row's place in it)
+#   opn, opn_at the open sites (likewise)
+#   st          [uncovered count, open count, tabu site, step, step of the last better plan,
+#               random state]
+#   val         [cost of the open sites, cost of the best plan]
 
-    Improves the plan in place; returns the number of improving swaps.
-    """
-    n = row_ptr.shape[0] - 1
-    m = cost.shape[0]
-    cnt = np.zeros(n, np.int64)
-    for j in range(m):
-        if is_open[j]:
-            for q in range(col_ptr[j], col_ptr[j + 1]):
-                cnt[col_rows[q]] += 1
-    seen = np.full(n, -1, np.int64)
-    closed = np.empty(m, np.int64)
-    stamp = 0
-    swaps = 0
-    for _ in range(max_rounds):
-        improved = False
-        for a in np.flatnonzero(is_open):
-            if not is_open[a]:
-                continue
-            # a row only ``a`` covers, with the fewest sites: every replacement covers it
-            first = -1
-            for q in range(col_ptr[a], col_ptr[a + 1]):
-                i = col_rows[q]
-                if cnt[i] == 1 and (
-                    first < 0 or row_ptr[i + 1] - row_ptr[i] < row_ptr[first + 1] - row_ptr[first]
-                ):
-                    first = i
-            if first < 0:  # redundant already
-                is_open[a] = False
-                for q in range(col_ptr[a], col_ptr[a + 1]):
-                    cnt[col_rows[q]] -= 1
-                swaps += 1
-                improved = True
-                continue
-            for r in range(row_ptr[first], row_ptr[first + 1]):
-                c = row_sites[r]
-                if c == a or is_open[c] or not usable[c]:
-                    continue
-                # c must cover every row only a covers
-                stamp += 1
-                for q in range(col_ptr[c], col_ptr[c + 1]):
-                    seen[col_rows[q]] = stamp
-                ok = True
-                for q in range(col_ptr[a], col_ptr[a + 1]):
-                    i = col_rows[q]
-                    if cnt[i] == 1 and seen[i] != stamp:
-                        ok = False
+
+@njit(cache=True, nogil=True)
+def _rw_flip(  # type: ignore[no-untyped-def]
+    j,
+    opening,
+    col_ptr,
+    col_rows,
+    row_ptr,
+    row_sites,
+    cost,
+    is_open,
+    cnt,
+    w,
+    score,
+    stamp,
+    free,
+    unc,
+    unc_at,
+    opn,
+    opn_at,
+    st,
+    val,
+):
+    """Open (``opening``) or close site ``j``, keeping every array of the state exact."""
+    for q in range(col_ptr[j], col_ptr[j + 1]):
+        i = col_rows[q]
+        c = cnt[i]
+        if opening:
+            if c == 0:  # covered now, by j alone
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    score[row_sites[r]] -= w[i]
+                last = unc[st[0] - 1]
+                unc[unc_at[i]] = last
+                unc_at[last] = unc_at[i]
+                st[0] -= 1
+            elif c == 1:  # its only site no longer is
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    k = row_sites[r]
+                    if is_open[k]:
+                        score[k] += w[i]
                         break
-                if not ok:
-                    continue
-                # apply the swap, then look for sites left redundant
-                is_open[a] = False
-                for q in range(col_ptr[a], col_ptr[a + 1]):
-                    cnt[col_rows[q]] -= 1
-                is_open[c] = True
-                for q in range(col_ptr[c], col_ptr[c + 1]):
-                    cnt[col_rows[q]] += 1
-                saved = 0.0
-                n_closed = 0
-                for q in range(col_ptr[c], col_ptr[c + 1]):
-                    for r2 in range(row_ptr[col_rows[q]], row_ptr[col_rows[q] + 1]):
-                        b = row_sites[r2]
-                        if b == c or not is_open[b]:
-                            continue
-                        redundant = True
-                        for q2 in range(col_ptr[b], col_ptr[b + 1]):
-                            if cnt[col_rows[q2]] < 2:
-                                redundant = False
-                                break
-                        if redundant:
-                            is_open[b] = False
-                            for q2 in range(col_ptr[b], col_ptr[b + 1]):
-                                cnt[col_rows[q2]] -= 1
-                            saved += cost[b]
-                            closed[n_closed] = b
-                            n_closed += 1
-                if saved + cost[a] - cost[c] > 1e-9:
-                    swaps += 1
-                    improved = True
-                    break
-                for k in range(n_closed):  # undo
-                    b = closed[k]
-                    is_open[b] = True
-                    for q2 in range(col_ptr[b], col_ptr[b + 1]):
-                        cnt[col_rows[q2]] += 1
-                is_open[c] = False
-                for q in range(col_ptr[c], col_ptr[c + 1]):
-                    cnt[col_rows[q]] -= 1
-                is_open[a] = True
-                for q in range(col_ptr[a], col_ptr[a + 1]):
-                    cnt[col_rows[q]] += 1
-        if not improved:
-            break
-    return swaps
+            cnt[i] = c + 1
+        else:
+            cnt[i] = c - 1
+            if c == 1:  # uncovered now
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    score[row_sites[r]] += w[i]
+                unc[st[0]] = i
+                unc_at[i] = st[0]
+                st[0] += 1
+            elif c == 2:  # one site left alone with it
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    k = row_sites[r]
+                    if is_open[k] and k != j:
+                        score[k] -= w[i]
+                        break
+        for r in range(row_ptr[i], row_ptr[i + 1]):
+            free[row_sites[r]] = True
+    # j's own score: the rows it newly covers become its own (and back when closing); the
+    # loops above added w[i] to j for every row they touched in the first branch
+    own = 0.0
+    for q in range(col_ptr[j], col_ptr[j + 1]):
+        i = col_rows[q]
+        if cnt[i] == (1 if opening else 0):
+            own += w[i]
+    score[j] = -own if opening else own
+    is_open[j] = opening
+    if opening:
+        opn[st[1]] = j
+        opn_at[j] = st[1]
+        st[1] += 1
+        val[0] += cost[j]
+    else:
+        last = opn[st[1] - 1]
+        opn[opn_at[j]] = last
+        opn_at[last] = opn_at[j]
+        st[1] -= 1
+        val[0] -= cost[j]
+        free[j] = False
+    stamp[j] = st[3]
+
+
+@njit(cache=True, nogil=True)
+def _rw_worst_open(cost, score, stamp, opn, st, tabu):  # type: ignore[no-untyped-def]
+    """The open site (not ``tabu``) whose closing uncovers the least weight per cost saved;
+    ties to the one unchanged longest."""
+    pick = -1
+    best = -np.inf
+    for k in range(st[1]):
+        j = opn[k]
+        if j == tabu:
+            continue
+        s = score[j] / max(cost[j], 1e-12)
+        if s > best or (s == best and stamp[j] < stamp[pick]):
+            best = s
+            pick = j
+    return pick
+
+
+@njit(cache=True, nogil=True)
+def _rw_run(  # type: ignore[no-untyped-def]
+    col_ptr,
+    col_rows,
+    row_ptr,
+    row_sites,
+    cost,
+    usable,
+    is_open,
+    cnt,
+    w,
+    score,
+    stamp,
+    free,
+    unc,
+    unc_at,
+    opn,
+    opn_at,
+    st,
+    val,
+    best_open,
+    n_steps,
+):
+    """``n_steps`` steps of the row-weighting local search (Gao, Weise & Li 2015, weighted
+    by cost); the best cover found is copied to ``best_open`` and its cost to ``val[1]``."""
+    for _ in range(n_steps):
+        st[3] += 1
+        # a cover: keep it if better, then close sites until it is cheaper than the best
+        while st[0] == 0 or val[0] >= val[1] - 1e-9:
+            if st[0] == 0 and val[0] < val[1] - 1e-9:
+                val[1] = val[0]
+                best_open[:] = is_open
+                st[4] = st[3]
+            j = _rw_worst_open(cost, score, stamp, opn, st, -1)
+            if j < 0:
+                break
+            _rw_flip(
+                j,
+                False,
+                col_ptr,
+                col_rows,
+                row_ptr,
+                row_sites,
+                cost,
+                is_open,
+                cnt,
+                w,
+                score,
+                stamp,
+                free,
+                unc,
+                unc_at,
+                opn,
+                opn_at,
+                st,
+                val,
+            )
+        j = _rw_worst_open(cost, score, stamp, opn, st, st[2])
+        if j >= 0:
+            _rw_flip(
+                j,
+                False,
+                col_ptr,
+                col_rows,
+                row_ptr,
+                row_sites,
+                cost,
+                is_open,
+                cnt,
+                w,
+                score,
+                stamp,
+                free,
+                unc,
+                unc_at,
+                opn,
+                opn_at,
+                st,
+                val,
+            )
+        # cover a random uncovered row by its best site (configuration checking first)
+        st[5] = (st[5] * 1103515245 + 12345) % 2147483648  # (an LCG: reproducible)
+        i = unc[st[5] % st[0]]
+        pick = -1
+        pick_free = False
+        best = -np.inf
+        for r in range(row_ptr[i], row_ptr[i + 1]):
+            k = row_sites[r]
+            if not usable[k]:
+                continue
+            s = score[k] / max(cost[k], 1e-12)
+            if (
+                pick < 0
+                or (free[k] and not pick_free)
+                or (free[k] == pick_free and (s > best or (s == best and stamp[k] < stamp[pick])))
+            ):
+                pick, pick_free, best = k, free[k], s
+        if pick < 0:  # (not with the usable sites of a cover)
+            return
+        _rw_flip(
+            pick,
+            True,
+            col_ptr,
+            col_rows,
+            row_ptr,
+            row_sites,
+            cost,
+            is_open,
+            cnt,
+            w,
+            score,
+            stamp,
+            free,
+            unc,
+            unc_at,
+            opn,
+            opn_at,
+            st,
+            val,
+        )
+        st[2] = pick
+        # the rows still uncovered weigh more
+        for k in range(st[0]):
+            i = unc[k]
+            w[i] += 1.0
+            for r in range(row_ptr[i], row_ptr[i + 1]):
+                score[row_sites[r]] += 1.0
+
+
+class _RowWeighting:
+    """The row-weighting local search on a set covering problem, resumable in slices.
+
+    Each step closes the open site whose loss of covered row weight per cost is least
+    (never the site just opened), then opens, for a random uncovered row, the site covering
+    it with the most uncovered weight per cost (sites whose neighbourhood changed since they
+    were last closed first, then the longest unchanged), and adds one to the weight of every
+    row still uncovered.  Whenever the open sites cover every row the plan is kept if it is
+    the cheapest yet, and sites are closed until the plan is cheaper than the best.  The row
+    weights steer the search away from the rows that are hard to cover.
+    """
+
+    def __init__(self, cols: _Columns, cost: F8, usable: B1, start: B1, *, seed: int) -> None:
+        n, m = cols.row_ptr.shape[0] - 1, cost.shape[0]
+        self.graph = (cols.col_ptr, cols.col_rows, cols.row_ptr, cols.row_sites)
+        self.cost = cost
+        self.usable = usable.copy()
+        self.is_open = np.zeros(m, dtype=bool)
+        self.cnt = np.zeros(n, dtype=np.int64)
+        self.w = np.ones(n)
+        self.score = np.zeros(m)
+        np.add.at(self.score, cols.row_sites, 1.0)  # nothing open: every row uncovered
+        self.stamp = np.zeros(m, dtype=np.int64)
+        self.free = np.ones(m, dtype=bool)
+        self.unc = np.arange(n, dtype=np.int64)
+        self.unc_at = np.arange(n, dtype=np.int64)
+        self.opn = np.zeros(m, dtype=np.int64)
+        self.opn_at = np.zeros(m, dtype=np.int64)
+        self.st = np.array([n, 0, -1, 0, 0, seed], dtype=np.int64)
+        self.val = np.array([0.0, float(cost[start].sum()) + 1.0])
+        self.best = start.copy()
+        self._state = (self.is_open, self.cnt, self.w, self.score, self.stamp, self.free)
+        self._lists = (self.unc, self.unc_at, self.opn, self.opn_at, self.st, self.val)
+        for j in np.flatnonzero(start):
+            self._flip(int(j), opening=True)
+        self.val[1] = float(self.val[0])
+
+    def _flip(self, j: int, *, opening: bool) -> None:
+        _rw_flip(j, opening, *self.graph, self.cost, *self._state, *self._lists)
+
+    @property
+    def best_cost(self) -> float:
+        """The cost of the best cover found (or given)."""
+        return float(self.val[1])
+
+    @property
+    def steps(self) -> int:
+        """Steps run so far."""
+        return int(self.st[3])
+
+    @property
+    def stalled_steps(self) -> int:
+        """Steps since the last better cover."""
+        return int(self.st[3] - self.st[4])
+
+    def run(self, n_steps: int) -> None:
+        """Run ``n_steps`` steps."""
+        _rw_run(*self.graph, self.cost, self.usable, *self._state, *self._lists, self.best, n_steps)
+
+    def offer(self, plan: B1, value: float) -> None:
+        """A cover found elsewhere: the search now looks for plans cheaper than ``value``."""
+        if value < self.val[1] - 1e-9:
+            self.val[1] = value
+            self.best = plan.copy()
+
+    def forbid(self, sites: B1) -> None:
+        """Never open ``sites`` again (closing those open now)."""
+        for j in np.flatnonzero(sites & self.is_open):
+            self._flip(int(j), opening=False)
+        self.usable &= ~sites
 
 
 # --- set covering ---------------------------------------------------------------------------
@@ -384,7 +611,8 @@ def set_cover_warm(pairs: Pairs, *, site_cost: F8, required: B1, deadline: float
         Per site: fixed open (its cost counts, its rows are covered).
     deadline : float
         A :func:`time.perf_counter` value to stop by; the search also stops when the
-        bound proves the plan optimal or the subgradient has converged.
+        bound proves the plan optimal, or when the subgradient has settled and the local
+        search has long found nothing better.
 
     Returns
     -------
@@ -426,56 +654,86 @@ def set_cover_warm(pairs: Pairs, *, site_cost: F8, required: B1, deadline: float
     per_row = np.where(usable, cost / size, np.inf)[sub.indices]
     u = np.minimum.reduceat(per_row, sub.indptr[:-1]).astype(np.float64)
 
-    def heuristic(mult: F8, allowed: B1) -> tuple[B1, float] | None:
+    def greedy(mult: F8, allowed: B1) -> tuple[B1, float] | None:
         rc = _sc_reduced_costs(cols.col_ptr, cols.col_rows, cost, mult)
         plan = _sc_greedy(*args, cost, allowed, mult, cost - 1e-3 * rc)
-        if plan.size == 0:
-            return None
-        _sc_swap_search(plan, *args, cost, allowed, 3)
-        return plan, float(cost[plan].sum())
+        return None if plan.size == 0 else (plan, float(cost[plan].sum()))
 
-    first = heuristic(u, usable)
+    first = greedy(u, usable)
     assert first is not None  # every row has a usable site
     plan, upper = first
-    best, best_u = -np.inf, u.copy()
-    lam, stall, steps, runs, fixed_at = 2.0, 0, 0, 1, 0
-    proven = False
-    while time.perf_counter() < deadline:
+    search = _RowWeighting(cols, cost, usable, plan, seed=0)
+    best_u = u.copy()
+    ctl = np.array([-np.inf, 2.0, 0.0, _STALL])  # see _sc_steps
+    cycle_from = -np.inf
+    steps, runs, slice_steps = 0, 1, 1_000
+    lagrangian_s = search_s = 0.0
+    settled = stalled = False
+
+    def fix() -> bool:
+        """Close the sites no better plan opens; whether the bound proves the plan."""
+        nonlocal closed
         allowed = usable & ~closed
-        best, improved_u, lam, stall, converged = _sc_steps(
-            *args, cost, allowed, u, upper, lam, _CHUNK, stall, best, _STALL
-        )
-        steps += _CHUNK
-        if improved_u.size:
-            best_u = improved_u
-        for mult in (u, best_u) if improved_u.size else (u,):
-            found = heuristic(mult, allowed)
-            runs += 1
-            if found is not None and found[1] < upper - 1e-9:
-                plan, upper = found
-        # fixing at the best multipliers, against the current incumbent
         rc = _sc_reduced_costs(cols.col_ptr, cols.col_rows, cost, best_u)
         here = float(best_u.sum() + np.minimum(rc, 0.0)[allowed].sum())
-        best = max(best, here)
+        ctl[0] = max(ctl[0], here)
         newly = allowed & ~plan & (here + np.maximum(rc, 0.0) > upper - delta)
         if newly.any():  # (the plan's sites stay open: every row keeps a site)
             closed |= newly
-            fixed_at = steps
-        lower = math.ceil(best - _INTEGRAL_TOL) if integral else best
-        if proven or lower >= upper - _INTEGRAL_TOL:
-            proven = True
+            search.forbid(newly)
+        lower = math.ceil(ctl[0] - _INTEGRAL_TOL) if integral else ctl[0]
+        return bool(lower >= upper - _INTEGRAL_TOL)
+
+    proven = fix()
+    # Lagrangian steps and local search take turns, half the time each, until the
+    # subgradient settles; the search then runs alone until it stalls
+    while not proven and not (settled and stalled):
+        now = time.perf_counter()
+        if now >= deadline:
             break
-        if converged:
-            if fixed_at < steps - _CHUNK or lam < _MIN_STEP / 4:
-                break
-            lam = max(lam, 0.25)  # closures changed the relaxation: a few more steps
-    lower = math.ceil(best - _INTEGRAL_TOL) if integral else best
+        if not settled and (stalled or lagrangian_s <= search_s):
+            allowed = usable & ~closed
+            improved_u, hit = _sc_steps(*args, cost, allowed, u, upper, ctl, _CHUNK)
+            steps += _CHUNK
+            if improved_u.size:
+                best_u = improved_u
+            for mult in (u, best_u) if improved_u.size else (u,):
+                found = greedy(mult, allowed)
+                runs += 1
+                if found is not None and found[1] < upper - 1e-9:
+                    plan, upper = found
+                    search.offer(plan, upper)
+            proven = fix()
+            if ctl[1] < _MIN_STEP and not hit:
+                # converged: again from the best multipliers, with smaller steps for
+                # longer, while that still raises the bound
+                hit = ctl[0] - cycle_from < _CYCLE_GAIN * max(1.0, abs(ctl[0]))
+                cycle_from = ctl[0]
+                u[:] = best_u
+                ctl[1:] = (_RESTART_STEP, 0.0, 2 * ctl[3])
+            settled = hit
+            lagrangian_s += time.perf_counter() - now
+        else:
+            search.run(slice_steps)
+            took = time.perf_counter() - now
+            search_s += took
+            slice_steps = int(np.clip(slice_steps * _SLICE_S / max(took, 1e-6), 100, 1_000_000))
+            if search.best_cost < upper - 1e-9:
+                plan, upper = search.best.copy(), search.best_cost
+                proven = fix()
+            stalled = search.stalled_steps > max(
+                _PATIENCE, 2 * (search.steps - search.stalled_steps)
+            )
+    lower = math.ceil(ctl[0] - _INTEGRAL_TOL) if integral else ctl[0]
     bound = upper if proven else min(upper, lower)
     open_ = plan | required
     details: dict[str, object] = {
         "lagrangian_steps": steps,
         "heuristic_runs": runs,
-        "lagrangian_seconds": round(time.perf_counter() - started, 3),
+        "lagrangian_seconds": round(lagrangian_s, 3),
+        "local_search_steps": search.steps,
+        "local_search_seconds": round(search_s, 3),
+        "seconds": round(time.perf_counter() - started, 3),
     }
     log.debug(
         "set cover warm: %d rows x %d sites: plan %.6g, bound %.6g, %d closed, %d steps",
