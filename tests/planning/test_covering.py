@@ -12,7 +12,13 @@ import reference_mip as ref
 from numpy.typing import NDArray
 
 from linli.planning import MaxCover, SetCover
-from linli.planning.covering import _Columns, _RowWeighting, max_cover_warm, set_cover_warm
+from linli.planning.covering import (
+    _Columns,
+    _RowWeighting,
+    _SwapTabu,
+    max_cover_warm,
+    set_cover_warm,
+)
 from linli.planning.reduce import Pairs
 
 B1 = NDArray[np.bool_]
@@ -203,4 +209,65 @@ def test_set_cover_warm_reaches_the_optimum_on_a_grid(seed: int) -> None:
     assert warm.open is not None
     assert covers_all(allowed, np.flatnonzero(warm.open))
     assert warm.bound <= optimum + 1e-9
+    assert warm.objective == pytest.approx(optimum)
+
+
+def recomputed_scores(allowed: B1, w: F8, is_open: B1) -> F8:
+    """Per site: the weight it would add (closed) or lose (open), from scratch."""
+    cnt = allowed[:, is_open].sum(axis=1)
+    gain = (w * (cnt == 0)) @ allowed
+    loss = (w * (cnt == 1)) @ allowed
+    scores: F8 = np.where(is_open, loss, gain)
+    return scores
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_swap_tabu_keeps_plans_feasible_and_never_worsens(seed: int) -> None:
+    allowed, w, _, _ = random_coverage(seed, m=80, n=30)
+    n, p = allowed.shape[1], 4
+    none = np.zeros(n, dtype=bool)
+    optimum = ref.max_cover(allowed, weights=w, required=none, forbidden=none, p=p)
+    assert optimum is not None
+    cols = _Columns.of(pairs_of(allowed))
+    start = np.zeros(n, dtype=bool)
+    start[np.argsort(allowed.sum(axis=0))[:p]] = True  # the smallest sites: a poor start
+    search = _SwapTabu(cols, w, np.ones(n, dtype=bool), p, start, seed=seed)
+    covered = float(w[allowed[:, start].any(axis=1)].sum())
+    assert search.best_value == pytest.approx(covered)
+    previous = search.best_value
+    for _ in range(20):
+        search.run(25)
+        assert search.best_value >= previous - 1e-9  # never worse than its start
+        previous = search.best_value
+        assert search.best.sum() <= p
+        assert search.is_open.sum() <= p
+        assert search.best_value == pytest.approx(w[allowed[:, search.best].any(axis=1)].sum())
+        # the incremental state stays exact
+        assert np.array_equal(search.cnt, allowed[:, search.is_open].sum(axis=1))
+        assert np.allclose(search.score, recomputed_scores(allowed, w, search.is_open))
+    assert search.best_value <= optimum + 1e-9
+    assert search.best_value >= 0.97 * optimum
+    # forbidden sites close and never open again
+    forbid = np.zeros(n, dtype=bool)
+    forbid[np.flatnonzero(search.is_open)[:2]] = True
+    search.forbid(forbid)
+    search.run(200)
+    assert not (search.is_open & forbid).any()
+    assert np.allclose(search.score, recomputed_scores(allowed, w, search.is_open))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_max_cover_warm_reaches_the_optimum_on_a_grid(seed: int) -> None:
+    # a catchment geometry with more sites than the seeded instances: the tabu search finds
+    # the optimum and the Lagrangian bound stays above it
+    allowed, w, _, _ = random_coverage(seed, m=150, n=60)
+    none = np.zeros(60, dtype=bool)
+    optimum = ref.max_cover(allowed, weights=w, required=none, forbidden=none, p=6)
+    assert optimum is not None
+    warm = max_cover_warm(
+        pairs_of(allowed), weights=w, p=6, required=none, deadline=time.perf_counter() + 5.0
+    )
+    assert warm.open is not None
+    assert warm.open.sum() <= 6
+    assert warm.bound >= optimum - 1e-9
     assert warm.objective == pytest.approx(optimum)

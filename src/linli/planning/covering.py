@@ -63,8 +63,12 @@ For :math:`\max \sum_i w_i z_i` s.t. :math:`z_i \le \sum_{j \in N_i} y_j`,
 
 (the ``p`` largest positive site sums).  Subgradient steps minimise it:
 :math:`\lambda \leftarrow \max(0,\; \lambda + t (z_i - \sum_{j \in N_i} y_j))`.  Plans come
-from the greedy (most uncovered weight first) and a best-improvement vertex substitution
-(swap an open site for a closed one while the covered weight grows).  Fixing is mirrored:
+from the greedy (most uncovered weight first, also on the multipliers) and a swap tabu
+search (:class:`_SwapTabu`: the best swap of an open site for a closed one at every step,
+evaluated incrementally); the subgradient and the search take turns, half the time each,
+until the subgradient has settled, and the search then runs alone until the deadline or
+until it has gone 20,000 steps (and twice as many as it took to find its best) without a
+better plan.  Fixing is mirrored:
 forcing site ``j`` open raises the bound to at most
 :math:`L(\lambda) - s_{(p)} + s_j` (:math:`s_{(p)}`: the ``p``-th largest positive site sum,
 ``j`` not among the largest); when that is at most the incumbent (with integer weights:
@@ -101,8 +105,6 @@ _STALL = 40
 """Steps without a better bound before the step size is halved."""
 _MIN_STEP = 0.002
 """The subgradient stops when its step size falls below this (it has converged)."""
-_SWAP_WITHIN = 0.003
-"""Maximal covering: the swap search runs on greedy plans within this share of the best."""
 _RESTART_STEP = 0.5
 """Set covering: the step size when the subgradient starts again from its best multipliers."""
 _CYCLE_GAIN = 1e-4
@@ -113,6 +115,9 @@ _SLICE_S = 0.05
 _PATIENCE = 200_000
 """Local search steps without a better plan (and at least twice the steps it took to find
 the last one) before it counts as stalled."""
+_MC_PATIENCE = 20_000
+"""Maximal covering: tabu steps without a better plan (and at least twice the steps it took
+to find the last one) before the search counts as stalled."""
 _INTEGRAL_TOL = 1e-6
 """Slack when a bound is rounded up (integer costs) or compared with the incumbent."""
 
@@ -873,64 +878,6 @@ def _mc_greedy(col_ptr, col_rows, row_ptr, row_sites, w, usable, p, prefer):  # 
 
 
 @njit(cache=True, nogil=True)
-def _mc_swap_search(is_open, col_ptr, col_rows, row_ptr, row_sites, w, usable, max_swaps):  # type: ignore[no-untyped-def]
-    """Vertex substitution: the best swap of an open site for a closed one, while it adds
-    covered weight.  Improves the plan in place; returns the number of swaps."""
-    n = row_ptr.shape[0] - 1
-    m = usable.shape[0]
-    cnt = np.zeros(n, np.int64)
-    for j in range(m):
-        if is_open[j]:
-            for q in range(col_ptr[j], col_ptr[j + 1]):
-                cnt[col_rows[q]] += 1
-    gain = np.zeros(m)  # weight of uncovered rows a closed site would cover
-    extra = np.zeros(m)
-    swaps = 0
-    for _ in range(max_swaps):
-        for j in range(m):
-            gain[j] = 0.0
-            if usable[j] and not is_open[j]:
-                for q in range(col_ptr[j], col_ptr[j + 1]):
-                    if cnt[col_rows[q]] == 0:
-                        gain[j] += w[col_rows[q]]
-        best_delta = 1e-9
-        best_a = -1
-        best_c = -1
-        for a in range(m):
-            if not is_open[a] or not usable[a]:
-                continue  # a required site stays
-            loss = 0.0
-            for q in range(col_ptr[a], col_ptr[a + 1]):
-                i = col_rows[q]
-                if cnt[i] == 1:
-                    loss += w[i]
-                    for r in range(row_ptr[i], row_ptr[i + 1]):
-                        extra[row_sites[r]] += w[i]
-            for c in range(m):
-                if usable[c] and not is_open[c]:
-                    delta = gain[c] + extra[c] - loss
-                    if delta > best_delta:
-                        best_delta = delta
-                        best_a = a
-                        best_c = c
-            for q in range(col_ptr[a], col_ptr[a + 1]):
-                i = col_rows[q]
-                if cnt[i] == 1:
-                    for r in range(row_ptr[i], row_ptr[i + 1]):
-                        extra[row_sites[r]] = 0.0
-        if best_a < 0:
-            break
-        is_open[best_a] = False
-        for q in range(col_ptr[best_a], col_ptr[best_a + 1]):
-            cnt[col_rows[q]] -= 1
-        is_open[best_c] = True
-        for q in range(col_ptr[best_c], col_ptr[best_c + 1]):
-            cnt[col_rows[q]] += 1
-        swaps += 1
-    return swaps
-
-
-@njit(cache=True, nogil=True)
 def _mc_covered(is_open, row_ptr, row_sites, w):  # type: ignore[no-untyped-def]
     total = 0.0
     for i in range(row_ptr.shape[0] - 1):
@@ -939,6 +886,259 @@ def _mc_covered(is_open, row_ptr, row_sites, w):  # type: ignore[no-untyped-def]
                 total += w[i]
                 break
     return total
+
+
+@njit(cache=True, nogil=True)
+def _ts_flip(j, opening, col_ptr, col_rows, row_ptr, row_sites, w, is_open, cnt, score):  # type: ignore[no-untyped-def]
+    """Open (``opening``) or close site ``j``, keeping ``cnt`` and ``score`` exact; returns
+    the change of covered weight."""
+    change = 0.0
+    if not opening:
+        is_open[j] = False
+    for q in range(col_ptr[j], col_ptr[j + 1]):
+        i = col_rows[q]
+        c = cnt[i]
+        if opening:
+            if c == 0:  # covered now, by j alone: no closed site gains it any more
+                change += w[i]
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    if row_sites[r] != j:
+                        score[row_sites[r]] -= w[i]
+            elif c == 1:  # its only open site is no longer alone with it
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    if is_open[row_sites[r]]:
+                        score[row_sites[r]] -= w[i]
+                        break
+            cnt[i] = c + 1
+        else:
+            cnt[i] = c - 1
+            if c == 1:  # uncovered now: every other site would gain it
+                change -= w[i]
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    if row_sites[r] != j:
+                        score[row_sites[r]] += w[i]
+            elif c == 2:  # one open site left alone with it
+                for r in range(row_ptr[i], row_ptr[i + 1]):
+                    if is_open[row_sites[r]]:
+                        score[row_sites[r]] += w[i]
+                        break
+    own = 0.0
+    for q in range(col_ptr[j], col_ptr[j + 1]):
+        i = col_rows[q]
+        if cnt[i] == (1 if opening else 0):
+            own += w[i]
+    score[j] = own
+    if opening:
+        is_open[j] = True
+    return change
+
+
+@njit(cache=True, nogil=True)
+def _ts_draw(st, k):  # type: ignore[no-untyped-def]
+    """A pseudo-random integer in ``[0, k)`` from the state ``st[3]`` (an LCG: reproducible)."""
+    st[3] = (st[3] * 1103515245 + 12345) % 2147483648
+    return (st[3] >> 8) % k
+
+
+@njit(cache=True, nogil=True)
+def _ts_run(  # type: ignore[no-untyped-def]
+    col_ptr,
+    col_rows,
+    row_ptr,
+    row_sites,
+    w,
+    usable,
+    p,
+    is_open,
+    cnt,
+    score,
+    tabu,
+    extra,
+    st,
+    val,
+    best_open,
+    n_steps,
+):
+    """``n_steps`` steps of the swap tabu search for maximal covering (see
+    :class:`_SwapTabu`); the state arrays are updated in place."""
+    m = usable.shape[0]
+    touched = np.empty(m, np.int64)
+    for _ in range(n_steps):
+        step = st[0]
+        n_open = 0
+        for j in range(m):
+            if is_open[j]:
+                n_open += 1
+        # the best closed site to open alone (no row shared with the site that closes)
+        top, top_any = -1, -1
+        for j in range(m):
+            if is_open[j] or not usable[j]:
+                continue
+            if top_any < 0 or score[j] > score[top_any]:
+                top_any = j
+            if tabu[j] <= step and (top < 0 or score[j] > score[top]):
+                top = j
+        if n_open < p:  # room left: open the best site
+            pick = top if top >= 0 else top_any
+            if pick < 0:
+                break
+            val[0] += _ts_flip(
+                pick, True, col_ptr, col_rows, row_ptr, row_sites, w, is_open, cnt, score
+            )
+            tabu[pick] = step + st[1]
+        else:
+            best_delta = -np.inf
+            best_a, best_c, ties = -1, -1, 0
+            for a in range(m):
+                if not is_open[a]:
+                    continue
+                a_tabu = tabu[a] > step
+                n_t = 0
+                for q in range(col_ptr[a], col_ptr[a + 1]):
+                    i = col_rows[q]
+                    if cnt[i] == 1:
+                        for r in range(row_ptr[i], row_ptr[i + 1]):
+                            k = row_sites[r]
+                            if k != a and usable[k]:
+                                if extra[k] == 0.0:
+                                    touched[n_t] = k
+                                    n_t += 1
+                                extra[k] += w[i]
+                for e in range(n_t + 2):
+                    if e < n_t:
+                        c = touched[e]
+                    elif e == n_t:
+                        c = top
+                    else:
+                        c = top_any
+                    if c < 0:
+                        continue
+                    delta = score[c] + extra[c] - score[a]
+                    allowed = not (a_tabu or tabu[c] > step)
+                    if not allowed and val[0] + delta <= val[1] + 1e-9:
+                        continue  # tabu, and not a new best (aspiration)
+                    if delta > best_delta + 1e-9:
+                        best_delta, best_a, best_c, ties = delta, a, c, 1
+                    elif delta >= best_delta - 1e-9:
+                        ties += 1
+                        if _ts_draw(st, ties) == 0:
+                            best_a, best_c = a, c
+                for e in range(n_t):
+                    extra[touched[e]] = 0.0
+            if best_a < 0:
+                break
+            val[0] += _ts_flip(
+                best_a, False, col_ptr, col_rows, row_ptr, row_sites, w, is_open, cnt, score
+            )
+            val[0] += _ts_flip(
+                best_c, True, col_ptr, col_rows, row_ptr, row_sites, w, is_open, cnt, score
+            )
+            tabu[best_a] = step + st[1] + _ts_draw(st, st[1] + 1)
+            tabu[best_c] = step + st[2] + _ts_draw(st, st[2] + 1)
+        st[0] += 1
+        if val[0] > val[1] + 1e-9:
+            val[1] = val[0]
+            best_open[:] = is_open
+            st[4] = st[0]
+
+
+class _SwapTabu:
+    r"""A swap tabu search for maximal covering, resumable in slices.
+
+    Each step makes the best swap (close an open site, open a closed one) by the covered
+    weight it adds, even when that is negative, among the swaps whose sites are not tabu (or
+    that give a plan better than the best yet); a site that closes may not open again for
+    the next ``t..2t`` steps (:math:`t \approx 0.7 \sqrt{m - p}`, 3 to 20), a site that opens
+    may not close for half as long (at most a third of ``p``).  The swap's value is
+    evaluated exactly and fast: with ``cnt_i`` the open sites covering row ``i``,
+    ``score_j`` is the weight site ``j`` would add (closed: rows with :math:`cnt_i = 0`) or
+    lose (open: rows with :math:`cnt_i = 1`), and
+
+    .. math::
+
+        \Delta(a \to c) = score_c - score_a + \sum_{i \in I_a \cap I_c,\; cnt_i = 1} w_i
+
+    where the sum touches only the sites sharing a row that ``a`` alone covers; any other
+    ``c`` is best taken as the one with the highest score (Whitaker 1983; Resende & Werneck
+    2007).  Both arrays are updated on each flip, over the flipped site's rows only.
+    """
+
+    def __init__(self, cols: _Columns, w: F8, usable: B1, p: int, start: B1, *, seed: int) -> None:
+        n, m = cols.row_ptr.shape[0] - 1, usable.shape[0]
+        self.graph = (cols.col_ptr, cols.col_rows, cols.row_ptr, cols.row_sites)
+        self.w = w
+        self.usable = usable.copy()
+        self.p = int(p)
+        self.is_open = np.zeros(m, dtype=bool)
+        self.cnt = np.zeros(n, dtype=np.int64)
+        self.score = np.zeros(m)
+        np.add.at(self.score, cols.row_sites, np.repeat(w, np.diff(cols.row_ptr)))
+        self.tabu = np.zeros(m, dtype=np.int64)
+        self.extra = np.zeros(m)
+        # a closed site waits ~0.7 sqrt(m - p) steps to reopen, an opened one half as long
+        # to close (fewer than a third of the open sites are ever held)
+        tenure = int(np.clip(round(0.7 * math.sqrt(max(m - p, 1))), 3, 20))
+        hold = int(np.clip(min(tenure // 2, p // 3), 1, None))
+        self.st = np.array([0, tenure, hold, seed, 0], dtype=np.int64)
+        self.val = np.zeros(2)
+        for j in np.flatnonzero(start & self.usable):
+            self._flip(int(j), opening=True)
+        self.val[1] = self.val[0]
+        self.best = self.is_open.copy()
+
+    def _flip(self, j: int, *, opening: bool) -> None:
+        self.val[0] += _ts_flip(j, opening, *self.graph, self.w, self.is_open, self.cnt, self.score)
+
+    @property
+    def best_value(self) -> float:
+        """The covered weight of the best plan found (or given)."""
+        return float(self.val[1])
+
+    @property
+    def steps(self) -> int:
+        """Steps run so far."""
+        return int(self.st[0])
+
+    @property
+    def stalled_steps(self) -> int:
+        """Steps since the last better plan."""
+        return int(self.st[0] - self.st[4])
+
+    def run(self, n_steps: int) -> None:
+        """Run ``n_steps`` steps."""
+        _ts_run(
+            *self.graph,
+            self.w,
+            self.usable,
+            self.p,
+            self.is_open,
+            self.cnt,
+            self.score,
+            self.tabu,
+            self.extra,
+            self.st,
+            self.val,
+            self.best,
+            n_steps,
+        )
+
+    def offer(self, plan: B1, value: float) -> None:
+        """A plan found elsewhere: the search goes on from it when it is the best yet."""
+        if value <= self.val[1] + 1e-9:
+            return
+        for j in np.flatnonzero(self.is_open & ~plan):
+            self._flip(int(j), opening=False)
+        for j in np.flatnonzero(plan & ~self.is_open & self.usable):
+            self._flip(int(j), opening=True)
+        self.val[1] = self.val[0]
+        self.best = self.is_open.copy()
+        self.st[4] = self.st[0]
+
+    def forbid(self, sites: B1) -> None:
+        """Never open ``sites`` again (open ones close now; the best plan must not use them)."""
+        for j in np.flatnonzero(sites & self.is_open):
+            self._flip(int(j), opening=False)
+        self.usable &= ~sites
 
 
 # --- maximal covering -----------------------------------------------------------------------
@@ -1004,33 +1204,24 @@ def max_cover_warm(
     integral = _integral(w)
     delta = 1.0 - _INTEGRAL_TOL if integral else -_INTEGRAL_TOL * max(1.0, float(w.sum()))
 
-    def heuristic(prefer: F8, allowed: B1, lower: float) -> tuple[B1, float]:
+    def greedy(prefer: F8, allowed: B1) -> tuple[B1, float]:
         plan = _mc_greedy(*args, w, allowed, free_p, prefer)
-        value = float(_mc_covered(plan, cols.row_ptr, cols.row_sites, w))
-        if value >= (1.0 - _SWAP_WITHIN) * lower:  # the swaps cost O(p m) each: only here
-            _mc_swap_search(plan, *args, w, allowed, 2 * free_p)
-            value = float(_mc_covered(plan, cols.row_ptr, cols.row_sites, w))
-        return plan, value
+        return plan, float(_mc_covered(plan, cols.row_ptr, cols.row_sites, w))
 
-    plan, lower = heuristic(np.zeros(m), usable, 0.0)
+    plan, lower = greedy(np.zeros(m), usable)
+    search = _SwapTabu(cols, w, usable, free_p, plan, seed=0)
     lam = np.zeros(sub.n_rows)  # at λ = 0 the bound is the total weight
     best, best_lam = np.inf, lam.copy()
     step, stall, steps, runs, fixed_at = 2.0, 0, 0, 1, 0
     s = np.empty(m)
-    proven = False
-    while time.perf_counter() < deadline:
+    slice_steps = 10
+    lagrangian_s = search_s = 0.0
+    proven = settled = stalled = False
+
+    def fix() -> bool:
+        """Close the sites no better plan opens; whether the bound proves the plan."""
+        nonlocal best, fixed_at
         allowed = usable & ~closed
-        best, improved, step, stall, converged = _mc_steps(
-            *args, w, allowed, free_p, lam, lower, step, _CHUNK, stall, best, _STALL
-        )
-        steps += _CHUNK
-        if improved.size:
-            best_lam = improved
-            here, _, _ = _mc_value(cols.col_ptr, cols.col_rows, w, best_lam, allowed, free_p, s)
-            found = heuristic(1e-6 * s, allowed, lower)
-            runs += 1
-            if found[1] > lower + 1e-9:
-                plan, lower = found
         here, order, pth = _mc_value(cols.col_ptr, cols.col_rows, w, best_lam, allowed, free_p, s)
         best = min(best, here)
         # forcing j open: at most L - s_(p) + s_j when j is not among the p largest
@@ -1039,21 +1230,58 @@ def max_cover_warm(
         forced_bound = np.where(top, here, here - pth + np.maximum(s, 0.0))
         newly = allowed & ~plan & (forced_bound < lower + delta)
         if newly.any():
-            closed |= newly
+            closed[newly] = True
+            search.forbid(newly)
             fixed_at = steps
         upper = math.floor(best + _INTEGRAL_TOL) if integral else best
-        if proven or upper <= lower + _INTEGRAL_TOL:
-            proven = True
+        return bool(upper <= lower + _INTEGRAL_TOL)
+
+    # Lagrangian steps and the tabu search take turns, half the time each, until the
+    # subgradient settles; the search then runs alone until it stalls
+    while not proven and not (settled and stalled):
+        now = time.perf_counter()
+        if now >= deadline:
             break
-        if converged:
-            if fixed_at < steps - _CHUNK or step < _MIN_STEP / 4:
-                break
-            step = max(step, 0.25)
+        if not settled and (stalled or lagrangian_s <= search_s):
+            allowed = usable & ~closed
+            best, improved, step, stall, converged = _mc_steps(
+                *args, w, allowed, free_p, lam, lower, step, _CHUNK, stall, best, _STALL
+            )
+            steps += _CHUNK
+            if improved.size:
+                best_lam = improved
+                _mc_value(cols.col_ptr, cols.col_rows, w, best_lam, allowed, free_p, s)
+                found = greedy(1e-6 * s, allowed)
+                runs += 1
+                if found[1] > lower + 1e-9:
+                    plan, lower = found
+                    search.offer(plan, lower)
+            proven = fix()
+            if converged and not proven:
+                # again from the best multipliers while that still fixes sites
+                settled = fixed_at < steps - _CHUNK or step < _MIN_STEP / 4
+                lam[:] = best_lam
+                step = max(step, 0.25)
+            lagrangian_s += time.perf_counter() - now
+        else:
+            search.run(slice_steps)
+            took = time.perf_counter() - now
+            search_s += took
+            slice_steps = int(np.clip(slice_steps * _SLICE_S / max(took, 1e-6), 1, 100_000))
+            if search.best_value > lower + 1e-9:
+                plan, lower = search.best.copy(), search.best_value
+                proven = fix()
+            stalled = search.stalled_steps > max(
+                _MC_PATIENCE, 2 * (search.steps - search.stalled_steps)
+            )
     upper = math.floor(best + _INTEGRAL_TOL) if integral else best
     bound = lower if proven else max(lower, upper)
     details: dict[str, object] = {
         "lagrangian_steps": steps,
         "heuristic_runs": runs,
-        "lagrangian_seconds": round(time.perf_counter() - started, 3),
+        "lagrangian_seconds": round(lagrangian_s, 3),
+        "tabu_steps": search.steps,
+        "tabu_seconds": round(search_s, 3),
+        "seconds": round(time.perf_counter() - started, 3),
     }
     return Warm(plan | required, lower + fixed, bound + fixed, closed, details=details)

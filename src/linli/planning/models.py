@@ -1340,7 +1340,7 @@ class MaxCover(_LocationModel):
         return float(self.weights[assignment >= 0].sum())
 
     def _warm(self, red: Reduction, *, deadline: float) -> Warm | None:
-        """Lagrangian bound, greedy and vertex substitution, reduced-cost fixing
+        """Lagrangian bound, greedy and swap tabu search, reduced-cost fixing
         (:func:`linli.planning.covering.max_cover_warm`); none with capacity or a budget."""
         from linli.planning.covering import max_cover_warm
 
