@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
@@ -10,7 +12,19 @@ from test_or_library import read_pmed
 
 from conftest import require_shared
 from linli.planning import PMedian
-from linli.planning.median import lagrangian_bound, median_warm, vertex_substitution
+from linli.planning.median import (
+    _assignment_mip,
+    _branch_and_bound,
+    _CapRelaxation,
+    _forced_sites,
+    _OnPlan,
+    _pipeline,
+    _Relaxation,
+    capacitated_warm,
+    lagrangian_bound,
+    median_warm,
+    vertex_substitution,
+)
 from linli.planning.reduce import Pairs
 
 F8 = NDArray[np.float64]
@@ -35,7 +49,9 @@ def _pairs(cost: F8) -> Pairs:
     return Pairs(indptr, cols.astype(np.int64), cost[rows, cols], cost.shape[1])
 
 
-def _reference(cost: F8, weights: F8, p: int, required: B1 | None = None) -> float | None:
+def _reference(
+    cost: F8, weights: F8, p: int, required: B1 | None = None, capacity: F8 | None = None
+) -> float | None:
     m = cost.shape[1]
     req = np.zeros(m, dtype=bool) if required is None else required
     return reference_p_median(
@@ -45,6 +61,7 @@ def _reference(cost: F8, weights: F8, p: int, required: B1 | None = None) -> flo
         p=p,
         required=req,
         forbidden=np.zeros(m, dtype=bool),
+        capacity=capacity,
     )
 
 
@@ -123,6 +140,31 @@ def test_warm_start_is_feasible_bounded_and_fixing_keeps_the_optimum(seed: int) 
         assert warm.objective == pytest.approx(optimum)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_branch_and_bound_proves_the_textbook_optimum(seed: int) -> None:
+    # Real-valued costs (no rounding of the bound) and few probing rounds, so that the
+    # branch-and-bound has work left.
+    cost = _sparse_instance(seed, n=50, m=18, density=0.5) * 1.013
+    weights = np.random.default_rng(seed).uniform(1, 9, cost.shape[0])
+    p = 5
+    optimum = _reference(cost, weights, p)
+    assert optimum is not None
+    pairs = _pairs(cost)
+    required = np.zeros(cost.shape[1], dtype=bool)
+    forced = _forced_sites(pairs, required)
+    heuristic = _OnPlan(pairs, weights, forced, np.inf)
+    relax = _Relaxation(pairs, weights[pairs.row_of_pair()] * pairs.cost, p, forced)
+    heuristic(relax.evaluate(relax.lam)[1])
+    bound, _ = _pipeline(relax, heuristic, required, np.inf, max_rounds=1)
+    assert bound <= optimum + 1e-6
+    proven, nodes = _branch_and_bound(relax, heuristic, np.inf, 100_000)
+    assert proven
+    assert nodes >= 1
+    assert heuristic.best == pytest.approx(optimum, rel=1e-9)
+    assert heuristic.best_open is not None
+    assert _plan_cost(cost, weights, heuristic.best_open) == pytest.approx(optimum, rel=1e-9)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_solve_with_and_without_fixing_reaches_the_same_optimum(seed: int) -> None:
     cost = _sparse_instance(seed, n=60, m=20, density=0.3)
@@ -157,3 +199,135 @@ def test_pmed6_is_proven_optimal_through_the_warm_start() -> None:
     warm = plan.details["warm"]
     assert isinstance(warm, dict)
     assert warm["closed_sites"] > 100  # the fixing did the work, not HiGHS alone
+
+
+# --- capacitated ----------------------------------------------------------------------------
+
+
+def _capacitated_instance(seed: int, n: int = 18, m: int = 7, p: int = 3) -> tuple[F8, F8, F8]:
+    """Integer weights 1-9 and equal capacities with about 25 % slack over the demand."""
+    cost = _sparse_instance(seed, n=n, m=m, density=0.7)
+    weights = np.random.default_rng(seed + 7).integers(1, 10, n).astype(float)
+    capacity = np.full(m, np.ceil(1.25 * weights.sum() / p))
+    return cost, weights, capacity
+
+
+def _brute_knapsack(profit: F8, weight: F8, cap: float, taken: int | None = None) -> float:
+    """The largest total profit of a subset within ``cap`` (containing ``taken``)."""
+    best = -np.inf
+    k = profit.shape[0]
+    for mask in range(1 << k):
+        chosen = np.array([(mask >> t) & 1 for t in range(k)], dtype=bool)
+        if taken is not None and not chosen[taken]:
+            continue
+        if weight[chosen].sum() <= cap + 1e-9:
+            best = max(best, float(profit[chosen].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_knapsacks_match_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 9, 3
+    cost = rng.integers(0, 20, (n, m)).astype(float)
+    weights = rng.integers(1, 8, n).astype(float)
+    capacity = rng.integers(8, 20, m).astype(float)
+    pairs = _pairs(cost)
+    a = weights[pairs.row_of_pair()] * pairs.cost
+    lam = rng.uniform(0, 120, n)
+    for integer in (True, False):
+        w = weights if integer else weights + 1e-7  # not integers: the linear relaxation
+        relax = _CapRelaxation(pairs, a, 2, np.zeros(m, dtype=bool), w, capacity)
+        assert relax.exact == integer
+        relax.lam = lam
+        value, _ = relax.evaluate(lam)
+        relax.pair_bounds(value, np.ones(m, dtype=bool), 0.0)  # fills forced_cost
+        for j in range(m):
+            profit = lam - weights * cost[:, j]
+            best = _brute_knapsack(profit, w, capacity[j])
+            if integer:
+                assert relax.rho[j] == pytest.approx(-best)
+            else:  # the linear relaxation bounds the 0-1 knapsack
+                assert relax.rho[j] <= -best + 1e-6
+            for i in range(n):
+                k = int(pairs.indptr[i]) + j  # dense: pair (i, j)
+                forced = _brute_knapsack(profit, w, capacity[j], taken=i)
+                assert relax.forced_cost[k] <= -forced + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_capacitated_bound_is_below_the_textbook_optimum_and_fixing_keeps_it(seed: int) -> None:
+    cost, weights, capacity = _capacitated_instance(seed)
+    p, m = 3, cost.shape[1]
+    optimum = _reference(cost, weights, p, capacity=capacity)
+    assert optimum is not None
+    pairs = _pairs(cost)
+    required = np.zeros(m, dtype=bool)
+    warm = capacitated_warm(
+        pairs, weights, capacity=capacity, p=p, required=required, deadline=np.inf
+    )
+    assert warm is not None
+    assert warm.open is not None
+    assert warm.assignment is not None
+    assert int(warm.open.sum()) == p
+    assert warm.bound <= optimum + 1e-6 <= warm.objective + 2e-6
+    # The incumbent is a capacitated plan at its stated cost.
+    assert warm.open[warm.assignment].all()
+    load = np.bincount(warm.assignment, weights=weights, minlength=m)
+    assert (load <= capacity + 1e-9).all()
+    rows = np.arange(cost.shape[0])
+    assert warm.objective == pytest.approx(float((weights * cost[rows, warm.assignment]).sum()))
+    # The bound is the capacitated one: no weaker than the uncapacitated Lagrangian's.
+    assert warm.bound >= lagrangian_bound(pairs, weights, p=p).bound - 1e-6
+    # Fixing: without the closed sites and pairs the optimum is still there, or nothing
+    # beats the incumbent (then it is the optimum).
+    kept = cost.copy()
+    kept[:, warm.closed] = np.inf
+    assert warm.closed_pairs is not None
+    kept[pairs.row_of_pair()[warm.closed_pairs], pairs.indices[warm.closed_pairs]] = np.inf
+    restricted = None
+    if np.isfinite(kept).any(axis=1).all() and int((~warm.closed).sum()) >= p:
+        restricted = _reference(kept, weights, p, capacity=capacity)
+    if restricted is not None and restricted < warm.objective - 1e-6:
+        assert restricted == pytest.approx(optimum)
+    else:
+        assert warm.objective == pytest.approx(optimum)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_capacitated_solve_reaches_the_textbook_optimum(seed: int) -> None:
+    cost, weights, capacity = _capacitated_instance(seed, n=24, m=9, p=4)
+    optimum = _reference(cost, weights, 4, capacity=capacity)
+    model = PMedian.from_cost_matrix(cost, p=4, weights=weights, capacity=capacity)
+    for method in ("auto", "exact"):
+        plan = model.solve(method=method)
+        assert plan.status == "optimal"
+        assert plan.objective == pytest.approx(optimum, rel=1e-4)
+        assert plan.bound <= optimum + 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_assignment_at_a_leaf_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 7, 4
+    cost = rng.integers(1, 30, (n, m)).astype(float)
+    weights = rng.integers(1, 6, n).astype(float)
+    capacity = np.full(m, float(np.ceil(weights.sum() / 2)))
+    is_open = np.array([True, False, True, False])
+    pairs = _pairs(cost)
+    a = weights[pairs.row_of_pair()] * pairs.cost
+    found = _assignment_mip(
+        pairs, a, weights, capacity, is_open, np.ones(pairs.n_pairs, dtype=bool), time_limit_s=10
+    )
+    assert found is not None
+    best = np.inf
+    for choice in itertools.product((0, 2), repeat=n):
+        to = np.array(choice)
+        load = np.bincount(to, weights=weights, minlength=m)
+        if (load <= capacity).all():
+            best = min(best, float((weights * cost[np.arange(n), to]).sum()))
+    value, assignment = found
+    assert value == pytest.approx(best)
+    if np.isfinite(best):
+        assert assignment is not None
+        assert float((weights * cost[np.arange(n), assignment]).sum()) == pytest.approx(best)
