@@ -378,8 +378,8 @@ def vertex_substitution(
     >>> import numpy as np
     >>> pairs = Pairs(np.array([0, 2, 4]), np.array([0, 1, 0, 1]),
     ...               np.array([1.0, 5.0, 4.0, 1.0]), 2)
-    >>> vertex_substitution(pairs, np.ones(2), start=np.array([True, False]))
-    (array([False,  True]), 5.0, 1)
+    >>> vertex_substitution(pairs, np.ones(2), start=np.array([False, True]))
+    (array([ True, False]), 5.0, 1)
     """
     m = pairs.n_sites
     a = np.asarray(weights, dtype=np.float64)[pairs.row_of_pair()] * pairs.cost
