@@ -288,6 +288,26 @@ def solve_mip(
     has_point = info.primal_solution_status == _FEASIBLE_POINT
     x = np.asarray(h.getSolution().col_value, dtype=np.float64) if has_point else np.empty(0)
     objective = float(info.objective_function_value) if has_point else float("nan")
+    if start_at is not None and has_point:
+        value = float(np.asarray(mip.cost, dtype=np.float64) @ x + mip.offset)
+        if abs(value - objective) > 1e-6 * max(1.0, abs(objective)) + 1e-9:
+            # HiGHS 1.16 was seen to return its starting point with the objective (and a
+            # status) of another solution: trust neither, solve again without the start.
+            log.warning(
+                "HiGHS returned a solution of objective %.10g labelled %.10g (%s); "
+                "solving again without the starting point",
+                value,
+                objective,
+                message,
+            )
+            return solve_mip(
+                mip,
+                time_limit_s=time_limit_s - seconds,
+                mip_gap=mip_gap,
+                threads=threads,
+                options=options,
+                need_solution=need_solution,
+            )
     bound = float(info.mip_dual_bound)
     nodes = int(info.mip_node_count)
 
