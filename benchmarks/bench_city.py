@@ -218,8 +218,9 @@ def main() -> None:
         "`proven` is the solver's bound summed over the independent parts (districts): "
         "no plan that serves every resident within the circle in their own district, "
         "within the capacities, has fewer.  The community homes' bound holds for plans "
-        "with the street centres' count (the lexicographic order); it comes from the "
-        "community tier alone (a relaxation).",
+        "with the street centres' count (the lexicographic order); on districts of more "
+        "than 300 candidate sites it comes from the community tier alone (a relaxation), "
+        "on smaller ones from both tiers with the street centres' count held.",
         "- **gap** = (count − proven bound) / count.  **walking gap**: resident-minutes "
         "of the plan against the nearest-site bound (the walking MIP is not run on parts "
         "this large).",

@@ -645,3 +645,129 @@ def test_district_labels_are_checked():
             d, d, weights=[1.0, 1.0], street_capacity=1, community_capacity=1,
             demand_district=["a", "b"], site_district=["a"],
         )  # fmt: skip
+
+
+# ---------------------------------------------------------------------- local search and bounds
+def plan_of(inst: dict[str, object], **kw: object) -> TwoTierPlan:
+    d = inst["minutes"]
+    return TwoTierPlan.from_cost_matrices(
+        d, d, weights=inst["weights"], street_capacity=inst["q_street"],
+        community_capacity=inst["q_community"], street_walk_min=inst["t_street"],
+        community_walk_min=inst["t_community"], **kw,
+    )  # fmt: skip
+
+
+def solver_options(seconds: float = 30.0) -> two_tier._Options:
+    return two_tier._Options(
+        highs=two_tier._highs_module(),
+        threads=None,
+        mip_gap=1e-4,
+        deadline=time.perf_counter() + seconds,
+    )
+
+
+def assert_serves(plan: TwoTierPlan, inc: two_tier._Incumbent) -> None:
+    """Every demand point has one pair at an open site of each tier, within capacity."""
+    s_pairs, c_pairs = plan._usable_pairs()
+    for pairs, y, x, cap in (
+        (s_pairs, inc.y_street, inc.x_street, plan.street_capacity),
+        (c_pairs, inc.y_community, inc.x_community, plan.community_capacity),
+    ):
+        assert np.bincount(pairs.demand[x], minlength=plan.n_demand).tolist() == [1] * (
+            plan.n_demand
+        )
+        assert y[pairs.site[x]].all()
+        load = np.bincount(pairs.site[x], weights=plan.weights[pairs.demand[x]], minlength=len(y))
+        assert (load <= cap + 1e-6).all()
+    assert not (inc.y_street & ~inc.y_community).any(), "co-location"
+    assert inc.y_street[plan.existing_street].all()
+    assert inc.y_community[plan.existing_community].all()
+    assert not inc.y_community[plan.forbidden].any()
+
+
+@pytest.mark.parametrize(
+    ("seed", "ex_s", "ex_c", "forb"), [(0, (), (), ()), (9, (2,), (), (0,)), (6, (), (1, 4), (3,))]
+)
+def test_local_search_keeps_every_plan_feasible(seed, ex_s, ex_c, forb):
+    inst = random_instance(seed)
+    plan = plan_of(inst, existing_street=ex_s, existing_community=ex_c, forbidden=forb)
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    # Every allowed site open: feasible, and most sites are redundant.
+    y = ~plan.forbidden
+    x_s = two_tier._assign(s_pairs, plan.weights, plan.street_capacity, y, opts).x
+    x_c = two_tier._assign(c_pairs, plan.weights, plan.community_capacity, y, opts).x
+    assert x_s is not None
+    assert x_c is not None
+    start = two_tier._Incumbent(y.copy(), y.copy(), x_s, x_c)
+    assert_serves(plan, start)
+    fewer_street = plan._improved((1.0, 0.0), start, opts)
+    assert_serves(plan, fewer_street)
+    assert fewer_street.y_street.sum() < start.y_street.sum()
+    fewer_both = plan._improved((0.0, 1.0), fewer_street, opts)
+    assert_serves(plan, fewer_both)
+    assert fewer_both.y_community.sum() < start.y_community.sum()
+    assert (fewer_both.y_street == fewer_street.y_street).all(), "street centres kept"
+    # The counts never fall below the optima.
+    d = inst["minutes"]
+    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
+    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
+    expected = reference_levels(d, d, inst["weights"], levels=STREET_FIRST, **kw, **sites)
+    assert expected is not None
+    assert fewer_both.y_street.sum() >= expected[0]
+
+
+def test_local_search_stops_at_the_deadline_with_a_feasible_plan():
+    inst = random_instance(1)
+    plan = plan_of(inst)
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    y = np.ones(plan.n_sites, dtype=bool)
+    x_s = two_tier._assign(s_pairs, plan.weights, plan.street_capacity, y, opts).x
+    x_c = two_tier._assign(c_pairs, plan.weights, plan.community_capacity, y, opts).x
+    start = two_tier._Incumbent(y.copy(), y.copy(), x_s, x_c)
+    late = plan._improved((1.0, 1.0), start, solver_options(seconds=0.0))
+    assert late.y_community.sum() == plan.n_sites  # no time: nothing closed
+    assert_serves(plan, late)
+
+
+@pytest.mark.parametrize(("seed", "levels", "ex_s", "ex_c", "forb"), CASES[:3] + CASES[5:])
+def test_bounds_stay_below_the_textbook_optima_when_later_levels_keep_earlier_sites(
+    monkeypatch, seed, levels, ex_s, ex_c, forb
+):
+    # As on the large parts of the city: a later level keeps the sites an earlier one chose,
+    # and its bound comes from its tier alone, a relaxation: never above the optimum.
+    monkeypatch.setattr(two_tier, "_SMALL_PAIRS", 0)
+    monkeypatch.setattr(two_tier, "_FREE_SITES", 0)
+    inst = random_instance(seed)
+    d, w = inst["minutes"], inst["weights"]
+    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
+    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
+    expected = reference_levels(d, d, w, levels=levels, **kw, **sites)
+    assert expected is not None
+    r = plan_of(inst, count_objectives=levels, **sites).solve(mip_gap=0.0, time_limit_s=60)
+    check_plan(r, d, d, w, **kw, **sites)
+    stages = r.details["stages"]
+    assert stages[0]["objective"] == pytest.approx(expected[0])
+    for stage, optimum in zip(stages[:-1], expected[:-1], strict=True):
+        assert stage["bound"] <= optimum + 1e-6
+        assert stage["objective"] >= optimum - 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 4, 6])
+def test_the_master_started_from_a_plan_returns_its_optimum(seed):
+    # HiGHS 1.16 once returned the start as "optimal" with a lower objective: the master
+    # must hand back a plan whose count is its optimum.
+    plan = plan_of(random_instance(seed))
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    cost = np.repeat([1.0, 0.0], plan.n_sites)
+    cold = two_tier._Master(plan, s_pairs, c_pairs, opts).solve(cost, opts)
+    greedy = plan._greedy_plan((1.0, 0.0), None, opts)
+    assert greedy is not None
+    start = np.concatenate([greedy.y_street, greedy.y_community])
+    warm = two_tier._Master(plan, s_pairs, c_pairs, opts).solve(cost, opts, start)
+    assert cold.status == warm.status == "optimal"
+    assert warm.y is not None
+    assert cold.y is not None
+    assert float(cost @ warm.y) == pytest.approx(warm.bound) == pytest.approx(cold.bound)
