@@ -1546,8 +1546,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                 problem.save(workdir)
                 generated[key].append(problem)
                 for peer in args.peers:
-                    if (peer, case) in failed_at and not args.spopt_all_sizes:
-                        at = next(c for c in cities if c.key == failed_at[(peer, case)])
+                    # Skip a peer only where it already failed on a problem no larger than
+                    # this one (the real-data size may be larger than a generated one).
+                    failed = failed_at.get((peer, case))
+                    at = next((c for c in cities if c.key == failed), None) if failed else None
+                    smaller = at is not None and (
+                        at.n_demand * at.n_sites <= city.n_demand * city.n_sites
+                    )
+                    if at is not None and smaller and not args.spopt_all_sizes:
                         n, m = at.n_demand, at.n_sites
                         row = Row(key, case, peer, status=f"skipped (failed at {n:,} × {m:,})")
                     else:
