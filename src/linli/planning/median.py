@@ -725,11 +725,16 @@ def _branch(
     return heuristic.best if proven else bound
 
 
-class _OnPlan:
-    """The Lagrangian heuristic: swaps from the Lagrangian's sites, keeping the best plan."""
+class _Throttled:
+    """What both Lagrangian heuristics share: the best plan so far, and when to run again.
 
-    def __init__(self, pairs: Pairs, weights: F8, fixed: B1, deadline: float) -> None:
-        self.pairs, self.weights, self.fixed, self.deadline = pairs, weights, fixed, deadline
+    A heuristic runs from a set of sites only once, never past ``deadline``, and (after its
+    first run) only while it has taken at most ``_HEURISTIC_SHARE`` of the time since it was
+    made.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
         self.best_open: B1 | None = None
         self.best = np.inf
         self.tried: set[bytes] = set()
@@ -737,14 +742,27 @@ class _OnPlan:
         self.seconds = 0.0
         self.t0 = time.perf_counter()
 
-    def __call__(self, is_open: B1, *, can_open: B1 | None = None) -> float:
+    def _should_run(self, is_open: B1) -> bool:
         now = time.perf_counter()
         if self.calls and self.seconds > _HEURISTIC_SHARE * (now - self.t0):
-            return self.best
+            return False
         key = np.packbits(is_open).tobytes()
         if key in self.tried or now > self.deadline:
-            return self.best
+            return False
         self.tried.add(key)
+        return True
+
+
+class _OnPlan(_Throttled):
+    """The Lagrangian heuristic: swaps from the Lagrangian's sites, keeping the best plan."""
+
+    def __init__(self, pairs: Pairs, weights: F8, fixed: B1, deadline: float) -> None:
+        super().__init__(deadline)
+        self.pairs, self.weights, self.fixed = pairs, weights, fixed
+
+    def __call__(self, is_open: B1, *, can_open: B1 | None = None) -> float:
+        if not self._should_run(is_open):
+            return self.best
         t0 = time.perf_counter()
         plan, cost, _ = vertex_substitution(
             self.pairs,
@@ -1323,30 +1341,20 @@ def _capacitated_swaps(
     return is_open, best, best_assignment
 
 
-class _CapOnPlan:
+class _CapOnPlan(_Throttled):
     """The capacitated Lagrangian heuristic: the Lagrangian's sites, assigned by regret and
     improved by site swaps, keeping the best plan with its assignment."""
 
     def __init__(self, pairs: Pairs, a: F8, w: F8, cap: F8, fixed: B1, deadline: float):
-        self.pairs, self.a, self.w, self.cap = pairs, a, w, cap
-        self.fixed, self.deadline = fixed, deadline
-        self.best_open: B1 | None = None
+        super().__init__(deadline)
+        self.pairs, self.a, self.w, self.cap, self.fixed = pairs, a, w, cap, fixed
         self.best_assignment: I8 | None = None
         self.alive = np.ones(pairs.n_pairs, dtype=bool)  # pairs a better plan may use
-        self.best = np.inf
-        self.tried: set[bytes] = set()
-        self.calls = 0
-        self.seconds = 0.0
-        self.t0 = time.perf_counter()
 
     def __call__(self, is_open: B1, *, can_open: B1 | None = None) -> float:
+        if not self._should_run(is_open):
+            return self.best
         now = time.perf_counter()
-        if self.calls and self.seconds > _HEURISTIC_SHARE * (now - self.t0):
-            return self.best
-        key = np.packbits(is_open).tobytes()
-        if key in self.tried or now > self.deadline:
-            return self.best
-        self.tried.add(key)
         can = np.ones(is_open.shape[0], dtype=bool) if can_open is None else can_open
         plan, value, assignment = _capacitated_swaps(
             self.pairs, self.a, self.w, self.cap, is_open, self.fixed, can, self.deadline

@@ -608,15 +608,10 @@ class _LocationModel:
 
     def _infeasible(self, unreachable: I8, start: float, details: dict[str, object]) -> PlanResult:
         log.info("%s: infeasible: %s", type(self).__name__, details.get("message", ""))
-        return PlanResult(
-            objective=float("nan"),
-            sites=np.empty(0, dtype=np.int64),
-            assignment=np.full(self.n_demand, -1, dtype=np.int64),
-            bound=float("nan"),
-            gap=float("nan"),
-            status="infeasible",
-            seconds=time.perf_counter() - start,
+        return PlanResult.infeasible(
+            n_demand=self.n_demand,
             unreachable=unreachable,
+            seconds=time.perf_counter() - start,
             details=details,
         )
 

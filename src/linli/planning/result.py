@@ -57,6 +57,29 @@ class PlanResult:
     tier: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     details: dict[str, object] = field(default_factory=dict)
 
+    @classmethod
+    def infeasible(
+        cls,
+        *,
+        n_demand: int,
+        unreachable: NDArray[np.int64],
+        seconds: float,
+        details: dict[str, object],
+    ) -> PlanResult:
+        """The result when no plan meets the constraints: NaN objective, no sites, nobody
+        assigned, ``unreachable`` the demand points no usable site can serve."""
+        return cls(
+            objective=float("nan"),
+            sites=np.empty(0, dtype=np.int64),
+            assignment=np.full(n_demand, -1, dtype=np.int64),
+            bound=float("nan"),
+            gap=float("nan"),
+            status="infeasible",
+            seconds=seconds,
+            unreachable=unreachable,
+            details=details,
+        )
+
     @property
     def n_sites(self) -> int:
         """Number of chosen sites."""

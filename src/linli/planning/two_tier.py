@@ -556,15 +556,10 @@ class TwoTierPlan:
         unservable = self._unservable(s_pairs, c_pairs)
         if unservable is not None:
             unreachable, facts = unservable
-            return PlanResult(
-                objective=float("nan"),
-                sites=np.empty(0, dtype=np.int64),
-                assignment=np.full(self.n_demand, -1, dtype=np.int64),
-                bound=float("nan"),
-                gap=float("nan"),
-                status="infeasible",
-                seconds=time.perf_counter() - start,
+            return PlanResult.infeasible(
+                n_demand=self.n_demand,
                 unreachable=unreachable,
+                seconds=time.perf_counter() - start,
                 details=facts,
             )
 
