@@ -783,8 +783,9 @@ def run_plan_workflow(
     street centre is also a community home (the plan's co-location rule).  The residents they
     already serve are not planned again: per tier, each resident is held at the nearest
     existing centre within the tier's circle that still has room (:func:`hold_served`:
-    pairs in order of walking minutes, up to the tier's capacity) and that centre is the only
-    one the optimiser may give them in that tier.  Everyone else (beyond every existing
+    pairs in order of walking minutes, up to the tier's capacity, residents whom no candidate
+    site reaches taken first) and that centre is the only one the optimiser may give them in
+    that tier.  Everyone else (beyond every existing
     centre's circle, or within reach only of full ones) is planned with new sites.  The
     ``sites`` outputs say ``kind`` existing or new; ``demand`` says per tier whether the
     resident is served by an existing or a new centre.

@@ -54,6 +54,24 @@ def test_a_home_too_heavy_for_the_room_left_does_not_block_lighter_ones():
     assert held.tolist() == [0, -1, 0, -1, -1]
 
 
+def test_homes_only_an_existing_centre_reaches_are_held_first():
+    #            site 0 (existing)  site 1 (candidate)
+    minutes = [
+        [1.0, 2.0],  # home 0: near site 0, but site 1 reaches it too
+        [2.0, 3.0],  # home 1: the same
+        [9.0, INF],  # home 2: farther, and only site 0 reaches it
+    ]
+    held = hold_served(matrix(minutes), np.ones(3), existing=[0], walk_min=10.0, capacity=2.0)
+    # Nearest first alone would fill site 0 with homes 0 and 1 and leave home 2 with no site.
+    assert held.tolist() == [0, -1, 0]
+    plan = SetCover.from_cost_matrix(
+        held_matrix(matrix(minutes), held), cutoff=10.0, weights=np.ones(3), capacity=2.0,
+        required=[0],
+    ).solve()  # fmt: skip
+    assert plan.status == "optimal"
+    assert plan.assignment.tolist() == [0, 1, 0]
+
+
 def test_the_circle_is_inclusive_and_nothing_is_held_without_existing_centres():
     w = np.ones(5)
     assert hold_served(matrix(MINUTES), w, existing=[1], walk_min=5.0, capacity=10.0).tolist() == [

@@ -34,7 +34,10 @@ def hold_served(
     minutes (ties: demand position, then site position); a demand point goes to the centre
     of the pair if it has none yet and its residents fit in the centre's remaining
     capacity.  So residents go to the nearest existing centre with room, and a centre fills
-    with its nearest residents.
+    with its nearest residents.  Except: demand points that no other site of the matrix
+    reaches within ``walk_min`` (only existing centres do) are taken first, nearest first,
+    so that a centre full of neighbours who could walk to a new site does not leave them
+    with no site at all.
 
     Parameters
     ----------
@@ -64,10 +67,14 @@ def hold_served(
     rows = matrix.origin_positions()
     cols = matrix.indices.astype(np.int64)
     minutes = matrix.walk_min
-    keep = np.isin(cols, np.asarray(existing, dtype=np.int64)) & (minutes <= walk_min)
+    within = minutes <= walk_min
+    is_existing = np.isin(cols, np.asarray(existing, dtype=np.int64))
+    has_other = np.zeros(matrix.n_origins, dtype=bool)
+    has_other[rows[within & ~is_existing]] = True
+    keep = is_existing & within
     rows, cols, minutes = rows[keep], cols[keep], minutes[keep]
     room = dict.fromkeys((int(j) for j in existing), float(capacity))
-    for k in np.lexsort((cols, rows, minutes)):
+    for k in np.lexsort((cols, rows, minutes, has_other[rows])):
         i, j = int(rows[k]), int(cols[k])
         if held[i] < 0 and weights[i] <= room[j] + 1e-9:
             held[i] = j
