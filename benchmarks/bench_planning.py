@@ -11,9 +11,12 @@ Two parts, both written to ``benchmarks/results/planning.md`` with the machine's
    maximal covering (MCLP) and p-median at 1,000 x 100, 10,000 x 1,000 and 50,000 x 5,000
    demand points x candidate sites, on generated walking data: a street grid from
    ``grids.py``, demand at its junctions with seeded weights, sites a seeded subset, walking
-   minutes within 10 / 20 min from ``linli.access.minutes_within``.  linli gets the sparse
-   pairs; spopt needs dense matrices and gets one (pairs beyond the cutoff at
-   ``FORBIDDEN_MIN``).
+   minutes within 10 / 20 min from ``linli.access.minutes_within``; on Yuzhong's real data;
+   and on Yuzhong-like data at the two larger sizes, the generated mountain-river cities of
+   1 and 5 million residents of ``city.py`` (buildings x candidate sites).  linli gets the
+   sparse pairs; spopt needs dense matrices and gets one (pairs beyond the cutoff at
+   ``FORBIDDEN_MIN``).  For set covering the report also gives the LP relaxation: how far
+   below a plan any bound without branching stays.
 
 Every solve runs in its own subprocess with a time-out and a memory cap, so that its memory can
 be measured alone and a peer that runs out of time or memory shows as such instead of stopping
@@ -76,7 +79,12 @@ SIZES = {
     "1k": (1_000, 100),
     "10k": (10_000, 1_000),
     "50k": (50_000, 5_000),
+    # Generated mountain-river cities (city.py): Yuzhong-like walking data at the two larger
+    # sizes; the counts come from the city (about 10k x 1.2k and 52k x 5.8k).
+    "city1m": (0, 0),
+    "city5m": (0, 0),
 }
+MOUNTAIN_CITY_RESIDENTS = {"city1m": 1_000_000, "city5m": 5_000_000}
 SHARED = REPO.parent / "shared" / "data" / "chongqing"
 YUZHONG_OSM = SHARED / "yuzhong" / "yuzhong.osm.pbf"
 YUZHONG_DEM = SHARED / "yuzhong" / "terrain" / "chongqingZ_elevation_utm.tif"
@@ -273,6 +281,8 @@ def make_city(key: str, *, seed: int, cutoff_min: float) -> City:
 
     if key == "yuzhong":
         return make_yuzhong(cutoff_min=cutoff_min)
+    if key in MOUNTAIN_CITY_RESIDENTS:
+        return make_mountain_city(key, seed=seed, cutoff_min=cutoff_min)
     n_demand, n_sites = SIZES[key]
     grid = street_grid(n_demand, seed=seed)
     rng = np.random.default_rng(seed)
@@ -368,6 +378,37 @@ def make_yuzhong(*, cutoff_min: float) -> City:
     )
 
 
+def make_mountain_city(key: str, *, seed: int, cutoff_min: float) -> City:
+    """Yuzhong-like walking data at scale: the generated mountain-river city of ``city.py``
+    (stairs, slopes, rivers with few bridges, clustered buildings), its residential
+    buildings as demand and its candidate sites (one per 300 m cell), districts ignored."""
+    from city import describe, mountain_river_city
+
+    city = mountain_river_city(
+        residents=MOUNTAIN_CITY_RESIDENTS[key], seed=seed, cutoff_min=cutoff_min
+    )
+    minutes = city.minutes.tocsr()
+    minutes.sort_indices()
+    facts = describe(city)
+    return City(
+        key,
+        city.n_demand,
+        city.n_sites,
+        city.n_nodes,
+        city.n_edges,
+        city.residents.astype(np.float64),
+        np.asarray(minutes.indptr, np.int64),
+        np.asarray(minutes.indices, np.int64),
+        np.asarray(minutes.data, np.float64),
+        city.seconds["minutes"],
+        cutoff_min,
+        f"Mountain-river city `mountain_river_city(residents={MOUNTAIN_CITY_RESIDENTS[key]:_}, "
+        f"seed={seed})` (benchmarks/city.py; districts ignored): {facts[0]}; {facts[1]}; "
+        f"{facts[2]}. Demand: the residential buildings with their residents; sites: the "
+        "candidates.",
+    )
+
+
 def city_problem(city: City, spec: CaseSpec) -> Problem:
     """The pairs within the case's cutoff; for LSCP and p-median only the demand points some
     site reaches (the others would make every peer's model infeasible)."""
@@ -406,6 +447,44 @@ def city_problem(city: City, spec: CaseSpec) -> Problem:
         minutes=minutes,
         title=spec.title(city.n_sites),
         notes=notes,
+    )
+
+
+def lp_relaxation_note(problem: Problem, time_limit_s: float) -> str:
+    """The LP relaxation of a set cover (every row covered, unit site costs), as a note.
+
+    It is the bound no relaxation without branching beats: where a plan sits well above it,
+    no peer can prove a small gap in a short time limit, however good its plan.
+    """
+    import highspy
+
+    assert problem.indptr is not None
+    assert problem.indices is not None
+    n_rows, n_cols = problem.n_demand, problem.n_sites
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", time_limit_s)
+    h.setOptionValue("solver", "ipm")
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = np.ones(n_cols)
+    lp.col_lower_, lp.col_upper_ = np.zeros(n_cols), np.ones(n_cols)
+    lp.row_lower_, lp.row_upper_ = np.ones(n_rows), np.full(n_rows, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = problem.indptr
+    lp.a_matrix_.index_ = problem.indices
+    lp.a_matrix_.value_ = np.ones(problem.indices.shape[0])
+    h.passModel(lp)
+    start = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - start
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return f"LP relaxation not solved in {time_limit_s:g} s ({h.getModelStatus()})"
+    value = float(h.getInfo().objective_function_value)
+    return (
+        f"LP relaxation {value:,.2f} (HiGHS interior point, {seconds:.1f} s): every plan "
+        f"needs at least {math.ceil(value - 1e-6):,} sites, and a bound above that needs "
+        "branching"
     )
 
 
@@ -1317,7 +1396,11 @@ def report(
         problems = generated[city.key]
         rows = [r for r in generated_rows if r.section == city.key]
         dense_gb = n_demand * n_sites * 8 / 2**30
-        where = " — Yuzhong (real data)" if city.key == "yuzhong" else ""
+        where = {
+            "yuzhong": " — Yuzhong (real data)",
+            "city1m": " — mountain-river city of 1 million",
+            "city5m": " — mountain-river city of 5 million",
+        }.get(city.key, "")
         lines += [
             f"## {n_demand:,} demand points × {n_sites:,} candidate sites{where}",
             "",
@@ -1395,7 +1478,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         nargs="+",
         choices=[*SIZES, "none"],
         help="data sizes: yuzhong (real data, needs ../shared) and generated grids "
-        "(default yuzhong 1k 10k 50k; --quick: 1k)",
+        "(default yuzhong 1k 10k 50k city1m city5m; --quick: 1k)",
     )
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--peers", nargs="+", choices=PEERS, default=list(PEERS))
@@ -1543,6 +1626,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             generated[key] = []
             for case in args.cases:
                 problem = city_problem(city, CASES[case])
+                if problem.model == "lscp" and "linli" in args.peers:
+                    problem.notes.append(lp_relaxation_note(problem, args.time_limit_s))
                 problem.save(workdir)
                 generated[key].append(problem)
                 for peer in args.peers:
