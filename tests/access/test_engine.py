@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numba import njit
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -189,14 +190,18 @@ def test_no_destinations_give_empty_rows() -> None:
     assert m.nearest()["walk_min"].isna().all()
 
 
-def test_progress_reports_every_source_done() -> None:
+@pytest.mark.parametrize("threads", [1, 2])
+def test_progress_reports_every_source_done(threads: int) -> None:
+    # With a callback the calling thread's kernel pauses every 1 % of the sources (here every
+    # source) to report; with two threads the helper may take them all, and the calling thread
+    # reports only the start and the end.
     calls: list[tuple[int, int]] = []
 
-    minutes_within(
+    m = minutes_within(
         hand_graph(),
         list(range(HAND_N)) * 10,
         cutoff_min=5.0,
-        threads=2,
+        threads=threads,
         progress=lambda d, t: calls.append((d, t)),
     )
 
@@ -204,6 +209,10 @@ def test_progress_reports_every_source_done() -> None:
     assert calls[-1] == (110, 110)
     done = [d for d, _ in calls]
     assert done == sorted(done)
+    assert threads > 1 or len(calls) > 10
+    quiet = minutes_within(hand_graph(), list(range(HAND_N)) * 10, cutoff_min=5.0, threads=1)
+    np.testing.assert_array_equal(m.indptr, quiet.indptr)
+    assert pairs(m) == pairs(quiet)
 
 
 # --- WalkMatrix views ------------------------------------------------------------------------
@@ -383,7 +392,7 @@ def test_output_buffers_are_flushed_and_refilled(
 ) -> None:
     # 300 sources that each reach all 3,757 nodes: 1,127,100 pairs.  The first output buffer
     # is shrunk to 1,000 pairs (less than one source), so kernels stop for lack of room again
-    # and again, and the next buffers (twice as large each time) take over mid-block.
+    # and again, and the next buffers (twice as large each time) take over mid-chunk.
     net = yuzhong_walk_network
     n = net.n_nodes
     monkeypatch.setattr(engine, "_OUT_SIZE", 1000)
@@ -396,7 +405,7 @@ def test_output_buffers_are_flushed_and_refilled(
 
     def counting(*args: Any) -> Any:
         result = real(*args)
-        stops.append(result[2] == _kernel.OUT_FULL)
+        stops.append(result[3] == _kernel.OUT_FULL)
         return result
 
     monkeypatch.setattr(_kernel, name, counting)
@@ -445,6 +454,61 @@ def test_concurrent_calls_give_the_same_results() -> None:
             np.testing.assert_array_equal(got.indptr, want[c].indptr)
             np.testing.assert_array_equal(got.indices, want[c].indices)
             np.testing.assert_array_equal(got.walk_min, want[c].walk_min)
+
+
+def test_threads_claim_every_source_exactly_once() -> None:
+    # The kernels share sources through an atomic counter: two threads hammering it with
+    # chunks of 3 must between them take each of 200,001 sources once.
+    from concurrent.futures import ThreadPoolExecutor
+
+    n, chunk = 200_001, 3
+    counter = np.zeros(1, dtype=np.int64)
+    seen = [np.zeros(n, dtype=np.int64) for _ in range(2)]
+    _claim_all(np.zeros(1, dtype=np.int64), chunk, 10, np.zeros(10, dtype=np.int64))  # compile
+    with ThreadPoolExecutor(2) as pool:
+        for fut in [pool.submit(_claim_all, counter, chunk, n, mine) for mine in seen]:
+            fut.result()
+
+    np.testing.assert_array_equal(seen[0] + seen[1], np.ones(n, dtype=np.int64))
+    assert counter[0] >= n
+
+
+@njit(nogil=True)  # type: ignore[misc]
+def _claim_all(counter: Any, chunk: int, n: int, seen: Any) -> None:
+    while True:
+        lo = _kernel.claim(counter, chunk)
+        if lo >= n:
+            return
+        for s in range(lo, min(lo + chunk, n)):
+            seen[s] += 1
+
+
+def test_a_query_does_not_wait_for_busy_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both worker threads are held by other work: the calling thread must search (and copy)
+    # everything itself instead of waiting for them.
+    import threading
+
+    monkeypatch.setattr(engine, "_PARALLEL_COPY", 1)  # the copy is shared out too
+    g = random_graph(7, 2_000, 8_000)
+    sources = np.random.default_rng(8).integers(0, 2_000, 300)
+    want = minutes_within(g, sources, cutoff_min=4.0, threads=1)
+    release = threading.Event()
+    busy = [engine._executor(2).submit(release.wait, 60) for _ in range(2)]
+    got: list[WalkMatrix] = []
+    try:
+        query = threading.Thread(
+            target=lambda: got.append(minutes_within(g, sources, cutoff_min=4.0, threads=2))
+        )
+        query.start()
+        query.join(timeout=30)
+        assert not query.is_alive(), "the query waited for the busy workers"
+    finally:
+        release.set()
+        for fut in busy:
+            fut.result()
+    np.testing.assert_array_equal(got[0].indptr, want.indptr)
+    np.testing.assert_array_equal(got[0].indices, want.indices)
+    np.testing.assert_array_equal(got[0].walk_min, want.walk_min)
 
 
 def test_searches_that_outgrow_the_entry_pool_are_retried(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@
 
 Everything here works on plain arrays with nodes numbered 0..n-1; the public functions in
 :mod:`linli.access.engine` map labels to indices and back.  Functions are compiled with
-``nogil=True`` so that blocks of sources run in parallel threads, and with ``cache=True`` so
+``nogil=True`` so that sources are searched in parallel threads, and with ``cache=True`` so
 that the compile cost (a few seconds) is paid once per machine.
 
 The many-source searches are bounded shortest-path searches with a *bucket queue* (Dial's
@@ -24,18 +24,31 @@ reset, so the relaxation does not also maintain a separate touched-node list.
 
 The single labelled search (nearest destination) keeps a binary heap with lazy deletion.
 
+The many-source kernels share their sources between threads without returning to Python:
+each thread calls its kernel once, and the kernel takes the next few sources from a counter
+shared by every thread of the query (an atomic fetch-and-add, :func:`claim`), so that the
+threads finish together however the system schedules them.  A source's pairs go to the
+calling thread's output buffer; ``rows[s]`` records their count, where they start and which
+buffer holds them, and the caller gathers the rows in order at the end.
+
 Every buffer is allocated by the caller: measured on a 1,000,000-node grid, growing arrays
 inside the loop (a reassigned array variable) or helper functions that take and return
 arrays made the searches ~2.5x slower.  The entry pool cannot be bounded in advance (a node
 may be queued more than once), so a kernel that runs out says so and the caller retries with
 a larger pool; likewise a kernel whose output buffer is full stops before the source that
-does not fit, and the caller goes on with a fresh buffer.
+does not fit, and the caller goes on with a fresh buffer.  Either way the kernel returns the
+sources it has claimed but not searched, and takes them up first when called again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+from numpy.typing import NDArray
 
 _INF = np.inf
 
@@ -47,6 +60,33 @@ POOL_FULL = 1
 """Kernel status: the entry pool ran out at the returned source (grow it and go on)."""
 OUT_FULL = 2
 """Kernel status: the output buffer cannot take the returned source (flush and go on)."""
+PAUSED = 3
+"""Kernel status: the kernel searched its budget of sources (report progress and go on)."""
+
+ROW_COUNT, ROW_START, ROW_BUFFER = 0, 1, 2
+"""Columns of ``rows``: a source's number of pairs, first pair in its buffer, buffer id."""
+
+
+@intrinsic
+def _claim(typingctx, counter, n):  # type: ignore[no-untyped-def]
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+        return None
+    sig = types.int64(counter, types.int64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        arr_t = signature.args[0]
+        arr = context.make_array(arr_t)(context, builder, args[0])
+        zero = context.get_constant(types.intp, 0)
+        ptr = cgutils.get_item_pointer(context, builder, arr_t, arr, [zero])  # type: ignore[no-untyped-call]
+        # Monotonic: the counter orders nothing else; results are read after the threads join.
+        return builder.atomic_rmw("add", ptr, args[1], "monotonic")
+
+    return sig, codegen
+
+
+claim: Callable[[NDArray[np.int64], int], int] = _claim  # type: ignore[assignment]
+"""``claim(counter, n)``: ``counter[0] += n`` atomically, returning the value before (in
+compiled code only; the first of the ``n`` sources claimed)."""
 
 
 @njit(cache=True, nogil=True)
@@ -64,19 +104,21 @@ def _bucket_search(indptr, adj, weight, cutoff, inv_delta, dist, head, nxt, enod
     """
     cap = np.uint64(enode.shape[0])
     b = np.uint64(0)
+    b_float = 0.0  # b as a float: the stale test compares instead of converting
     popped = np.uint64(0)
     while popped < ne:
         e = head[b]
         if e < 0:
             b += _U1
+            b_float += 1.0
             continue
         popped += _U1
         ue = np.uint64(e)
         head[b] = nxt[ue]
         u = enode[ue]
         du = dist[u]
-        if np.uint64(du * inv_delta) != b:
-            continue  # stale: u improved into a lower bucket and was expanded there
+        if du * inv_delta < b_float:
+            continue  # stale: u improved into a lower bucket (floor < b) and was expanded there
         j = indptr[u]
         hi = indptr[u + np.uint32(1)]
         if ne + (hi - j) > cap:
@@ -115,34 +157,54 @@ def within_block(  # type: ignore[no-untyped-def]
     direct_cost,
     cutoff,
     inv_delta,
+    counter,
+    chunk,
+    n_end,
     lo,
     hi,
+    budget,
+    buffer,
     dist,
     best,
     dtouched,
     head,
     nxt,
     enode,
-    counts,
+    rows,
     out_dest,
     out_min,
+    n_out,
 ):
-    """Bounded searches for sources ``lo..hi-1``; pairs go to ``out_dest``/``out_min``.
+    """Bounded searches for the sources ``lo..hi-1``, then for those claimed from ``counter``.
 
     Source ``s`` starts from the nodes ``seed_node[seed_ptr[s]:seed_ptr[s+1]]`` at the given
     costs.  Destination ``d`` hangs off node ``k`` at cost ``tgt_cost`` (CSR ``tgt_ptr`` by
     node), and ``direct_*`` (CSR by source) lists destinations reachable without entering the
     graph (same street).  A pair is kept when its minutes are ``<= cutoff``.
 
-    Scratch (the caller's, reused for every block): ``dist`` (n_nodes, all ``inf`` on entry
+    Sources are claimed ``chunk`` at a time from ``counter`` (shared by the threads of a
+    query) until it passes ``n_end``.  Source ``s``'s pairs go to ``out_dest``/``out_min``
+    from ``n_out`` on, and ``rows[s]`` gets (count, start, ``buffer``).  After ``budget``
+    sources the kernel pauses (:data:`PAUSED`).
+
+    Scratch (the caller's, reused for every call): ``dist`` (n_nodes, all ``inf`` on entry
     and on return), ``best``/``dtouched`` (n_dest; ``best`` all ``inf``), ``head`` (buckets,
-    all -1) and the entry pool ``nxt``/``enode``.  Returns ``(next_source, n_out, status)``
-    with ``counts[s - lo]`` set for the sources done; status :data:`POOL_FULL` or
-    :data:`OUT_FULL` means nothing of ``next_source`` was written (see the module notes).
+    all -1) and the entry pool ``nxt``/``enode``.  Returns ``(lo, hi, n_out, status)``:
+    ``lo..hi-1`` are claimed sources not searched yet (pass them back in), ``n_out`` the end
+    of the pairs written; status :data:`POOL_FULL` or :data:`OUT_FULL` means nothing of
+    source ``lo`` was written (see the module notes).
     """
-    n_out = 0
     room = out_dest.shape[0]
-    for s in range(lo, hi):
+    done = 0
+    while True:
+        if lo >= hi:
+            lo = claim(counter, chunk)
+            if lo >= n_end:
+                return n_end, n_end, n_out, DONE
+            hi = min(lo + chunk, n_end)
+        if done >= budget:
+            return lo, hi, n_out, PAUSED
+        s = lo
         ne = np.uint64(0)
         for j in range(seed_ptr[s], seed_ptr[s + 1]):
             node = seed_node[j]
@@ -158,7 +220,7 @@ def within_block(  # type: ignore[no-untyped-def]
         if not ok:
             for k in range(ne):
                 dist[enode[k]] = _INF
-            return s, n_out, POOL_FULL
+            return lo, hi, n_out, POOL_FULL
         ndt = 0
         for j in range(direct_ptr[s], direct_ptr[s + 1]):
             d = direct_dest[j]
@@ -185,31 +247,42 @@ def within_block(  # type: ignore[no-untyped-def]
         if room - n_out < ndt:
             for k in range(ndt):
                 best[dtouched[k]] = _INF
-            return s, n_out, OUT_FULL
+            return lo, hi, n_out, OUT_FULL
+        rows[s, ROW_COUNT] = ndt
+        rows[s, ROW_START] = n_out
+        rows[s, ROW_BUFFER] = buffer
         for k in range(ndt):
             d = dtouched[k]
             out_dest[n_out] = d
             out_min[n_out] = best[d]
             n_out += 1
             best[d] = _INF
-        counts[s - lo] = ndt
-    return hi, n_out, DONE
+        lo += 1
+        done += 1
 
 
 @njit(cache=True, nogil=True)
 def within_block_nodes(  # type: ignore[no-untyped-def]
-    indptr, adj, weight, sources, cutoff, inv_delta, lo, hi, dist, head, nxt, enode, counts,
-    out_dest, out_min,
+    indptr, adj, weight, sources, cutoff, inv_delta, counter, chunk, n_end, lo, hi, budget,
+    buffer, dist, head, nxt, enode, rows, out_dest, out_min, n_out,
 ):  # fmt: skip
     """Bounded searches from single nodes to every node: the fast path for node queries.
 
     Same contract as :func:`within_block` with one seed per source at cost 0 and every
     node a destination of itself, without the indirection.
     """
-    n_out = np.uint64(0)
+    n_out = np.uint64(n_out)
     room = np.uint64(out_dest.shape[0])
-    for s in range(lo, hi):
-        src = np.uint32(sources[s])
+    done = 0
+    while True:
+        if lo >= hi:
+            lo = claim(counter, chunk)
+            if lo >= n_end:
+                return n_end, n_end, n_out, DONE
+            hi = min(lo + chunk, n_end)
+        if done >= budget:
+            return lo, hi, n_out, PAUSED
+        src = np.uint32(sources[lo])
         dist[src] = 0.0
         enode[0] = src
         nxt[0] = -1
@@ -218,7 +291,7 @@ def within_block_nodes(  # type: ignore[no-untyped-def]
         if not ok or room - n_out < ne:
             for k in range(ne):
                 dist[enode[k]] = _INF
-            return s, n_out, POOL_FULL if not ok else OUT_FULL
+            return lo, hi, n_out, POOL_FULL if not ok else OUT_FULL
         start = n_out
         for k in range(ne):
             # A node logged twice is written twice, the second time over the first one's slot
@@ -229,8 +302,11 @@ def within_block_nodes(  # type: ignore[no-untyped-def]
             out_min[n_out] = du
             n_out += np.uint64(du != _INF)
             dist[u] = _INF
-        counts[s - lo] = n_out - start
-    return hi, n_out, DONE
+        rows[lo, ROW_COUNT] = n_out - start
+        rows[lo, ROW_START] = start
+        rows[lo, ROW_BUFFER] = buffer
+        lo += 1
+        done += 1
 
 
 @njit(cache=True, nogil=True)
@@ -311,8 +387,19 @@ def labelled_multi_source(indptr, adj, weight, seed_node, seed_cost, seed_label,
 
 
 @njit(cache=True, nogil=True)
-def copy_pairs(src_dest, src_min, start, stop, indices, minutes, at):  # type: ignore[no-untyped-def]
-    """Copy the pairs ``start..stop-1`` of an output buffer into the result from ``at`` on."""
-    for k in range(stop - start):
-        indices[at + k] = src_dest[start + k]
-        minutes[at + k] = src_min[start + k]
+def gather_rows(rows, indptr, lo, hi, buffer, src_dest, src_min, indices, minutes):  # type: ignore[no-untyped-def]
+    """Copy the pairs of the sources ``lo..hi-1`` held in ``buffer`` to their result rows.
+
+    One loop per array, with unsigned counters: measured on Yuzhong, 2x faster than one
+    loop copying both arrays.
+    """
+    for s in range(lo, hi):
+        if rows[s, ROW_BUFFER] != buffer:
+            continue
+        at = np.uint64(indptr[s])
+        start = np.uint64(rows[s, ROW_START])
+        count = np.uint64(rows[s, ROW_COUNT])
+        for k in range(count):
+            indices[at + k] = np.int32(src_dest[start + k])
+        for k in range(count):
+            minutes[at + k] = src_min[start + k]

@@ -1,25 +1,26 @@
 """Walking minutes from many sources within a cutoff: the node-level engine.
 
 The result is sparse: only pairs within the cutoff are stored (:class:`WalkMatrix`).  Searches
-from different sources are independent, so blocks of sources run in parallel threads (the
-compiled kernels release the GIL).
+from different sources are independent, so they run in parallel threads (the compiled
+kernels release the GIL).
 
 Where the time goes, measured on Yuzhong (3,757 nodes, 1,000 sources, 20 minutes, one
-thread): the searches ~85 %, copying the pairs into the result ~10 %, Python ~5 %.  Hence:
-threads that live between calls and keep their scratch arrays (:class:`Scratch`); blocks
-that shrink as the work runs out (few kernel calls, threads finishing together); kernels
-that write straight into output buffers lent from a pool (memory already mapped) and a
-single copy, in parallel, into result arrays backed by huge pages (:func:`_empty_pairs`).
+thread): the searches ~90 %, copying the pairs into the result ~5 %, the rest ~5 %.  A query
+of a few milliseconds cannot afford many trips through Python, hence: threads that live
+between calls and keep their scratch arrays (:class:`Scratch`); one kernel call per thread,
+the threads taking sources from a shared counter inside the compiled code (they finish
+together even when the system holds one back); kernels that write straight into output
+buffers lent from a pool (memory already mapped) and a single copy, in parallel, into the
+result arrays.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,11 +33,6 @@ from linli.access import _kernel
 from linli.network.graph import Graph
 
 __all__ = ["WalkMatrix", "default_threads", "minutes_within", "nearest_node_labels"]
-
-Piece = tuple[NDArray[np.uint32], NDArray[np.float64], int, int]
-"""Pairs ``[start, stop)`` of an output buffer ``(destinations, minutes)``."""
-BlockResult = tuple[NDArray[np.int64], list[Piece]]
-"""Of a block of sources: the number of pairs of each source, and where the pairs lie."""
 
 
 def default_threads() -> int:
@@ -162,144 +158,103 @@ def _node_indices(values: ArrayLike, n_nodes: int, what: str) -> NDArray[np.int6
 
 
 def run_blocks(
-    kernel: Callable[[int, int, Any], BlockResult],
+    kernel: Callable[[int, int, Any], None],
     n_sources: int,
     *,
     scratch: Callable[[], Any],
     threads: int | None,
     progress: ProgressCallback | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
-    """Run ``kernel(lo, hi, scratch)`` over blocks of sources in threads; assemble the CSR.
+    """Search sources ``0..n_sources-1`` in threads; assemble the pairs as CSR.
 
-    ``scratch()`` returns the calling thread's working arrays (see :meth:`Scratch.cached`):
-    kernels leave them clean, so a block costs only what its searches reach.  Kernels write
-    their pairs into output buffers lent for the call (see :class:`_OutputPool`); the pairs
-    are copied once, in parallel, into the result arrays.
+    Every thread (the caller's and ``threads - 1`` pool workers) calls
+    ``kernel(0, n_sources, scratch())`` once: a :class:`Scratch` method such as
+    :meth:`Scratch.run_nodes`, which takes sources from the query's shared counter until
+    none is left.  ``scratch()`` returns the calling thread's working arrays (see
+    :meth:`Scratch.cached`): kernels leave them clean, so a query costs only what its searches
+    reach.  Kernels write their pairs into output buffers lent for the call (see
+    :class:`_OutputPool`); the pairs are copied once, in parallel, into the result arrays.
     """
     n_threads = default_threads() if threads is None else max(1, int(threads))
-    spans = _spans(n_sources, n_threads)
-    call = _Call()
+    n_threads = max(1, min(n_threads, n_sources))
+    call = _Call(n_sources, n_threads, progress)
 
-    def work(lo: int, hi: int) -> BlockResult:
+    def work() -> None:
         tmp: Scratch = scratch()
         tmp.lend(call)
-        return kernel(lo, hi, tmp)
+        kernel(0, n_sources, tmp)
 
-    indptr = np.zeros(n_sources + 1, dtype=np.int64)
-    pieces: list[Piece] = []
     report(progress, 0, n_sources)
-    pool = None if n_threads == 1 or len(spans) == 1 else _executor(n_threads)
+    pool = None if n_threads == 1 else _executor(n_threads)
     try:
-        if pool is None:
-            results: Sequence[BlockResult | Future[BlockResult]] = [
-                work(lo, hi) for lo, hi in spans
-            ]
-        else:
-            results = [pool.submit(work, lo, hi) for lo, hi in spans]
-        for (lo, hi), res in zip(spans, results, strict=True):
-            counts, block = res.result() if isinstance(res, Future) else res
-            indptr[lo + 1 : hi + 1] = counts
-            pieces.extend(block)
-            report(progress, hi, n_sources)
-        np.cumsum(indptr, out=indptr)
-        indices, minutes = _assemble(pieces, int(indptr[-1]), pool, n_threads)
+        helpers = [] if pool is None else [pool.submit(work) for _ in range(n_threads - 1)]
+        work()
+        for fut in helpers:
+            # A helper that has not started (its worker busy with another query) is not
+            # needed any more: the caller has taken every source.
+            if not fut.cancel():
+                call.wait(fut)
+        indptr = np.zeros(n_sources + 1, dtype=np.int64)
+        np.cumsum(call.rows[:, _kernel.ROW_COUNT], out=indptr[1:])
+        indices, minutes = _assemble(call, indptr, pool, n_threads)
     finally:
         call.done = True
-    # Only now is every block done with its buffers (after an error some may still be
+    report(progress, n_sources, n_sources)
+    # Only now is every thread done with its buffers (after an error some may still be
     # writing: those buffers are left to the garbage collector instead).
-    del pieces
     _OUTPUTS.give_back(call.outputs)
     return indptr, indices, minutes
 
 
-def _spans(n_sources: int, n_threads: int) -> list[tuple[int, int]]:
-    """Blocks of sources, largest first (guided scheduling).
-
-    Each block takes ``1 / (2 * n_threads)`` of the sources still unassigned, down to
-    :data:`_MIN_BLOCK`: few blocks (each costs a task and a kernel call, tens of µs), and
-    small ones at the end, so that threads finish together even when one is slowed down.
-    """
-    spans: list[tuple[int, int]] = []
-    lo = 0
-    while lo < n_sources:
-        size = max(_MIN_BLOCK, -(-(n_sources - lo) // (2 * n_threads)))
-        hi = min(n_sources, lo + size)
-        spans.append((lo, hi))
-        lo = hi
-    return spans
-
-
-_MIN_BLOCK = 16
-"""Fewest sources in a block (but the last)."""
-
-
 def _assemble(
-    pieces: list[Piece], total: int, pool: ThreadPoolExecutor | None, n_threads: int
+    call: _Call, indptr: NDArray[np.int64], pool: ThreadPoolExecutor | None, n_threads: int
 ) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
-    """Copy the pieces, in order, into new ``(indices, minutes)`` arrays of ``total`` pairs.
+    """Gather every source's pairs, in source order, into new ``(indices, minutes)`` arrays.
 
-    Large results are copied by all threads at once, each a contiguous part of the output.
+    Large results are copied by all threads at once, each the rows of a contiguous part of
+    the output.
     """
+    n_sources = indptr.shape[0] - 1
+    total = int(indptr[-1])
     indices, minutes = _empty_pairs(total)
-    ends = np.cumsum([stop - start for _, _, start, stop in pieces], dtype=np.int64)
     parts = 1 if pool is None or total < _PARALLEL_COPY else n_threads
-    bounds = [total * k // parts for k in range(parts + 1)]
+    cuts = np.searchsorted(indptr, [total * k // parts for k in range(1, parts)])
+    bounds = [0, *(min(int(c), n_sources) for c in cuts), n_sources]
 
-    def copy(a: int, b: int) -> None:
-        first = int(np.searchsorted(ends, a, side="right"))
-        for k in range(first, len(pieces)):
-            dest, mins, start, stop = pieces[k]
-            at = int(ends[k]) - (stop - start)
-            if at >= b:
-                break
-            lo, hi = max(a, at), min(b, int(ends[k]))
-            _kernel.copy_pairs(dest, mins, start + lo - at, start + hi - at, indices, minutes, lo)
+    def copy(lo: int, hi: int) -> None:
+        for k, out in enumerate(call.outputs):
+            _kernel.gather_rows(
+                call.rows, indptr, lo, hi, k, out.dest, out.minutes, indices, minutes
+            )
 
     if parts == 1 or pool is None:
-        copy(0, total)
+        copy(0, n_sources)
     else:
         futures = [pool.submit(copy, bounds[k], bounds[k + 1]) for k in range(1, parts)]
         copy(bounds[0], bounds[1])
-        for fut in futures:
-            fut.result()
+        for k, fut in enumerate(futures, start=1):
+            if fut.cancel():  # its worker is busy elsewhere: copy that part here
+                copy(bounds[k], bounds[k + 1])
+            else:
+                fut.result()
     return indices, minutes
 
 
 def _empty_pairs(n_pairs: int) -> tuple[NDArray[np.int32], NDArray[np.float64]]:
-    """New ``(int32, float64)`` arrays of ``n_pairs``, in transparent huge pages if large.
+    """New ``(int32, float64)`` arrays of ``n_pairs``.
 
-    Most of the time spent writing a fresh result goes into page faults: one per 4 KiB page
-    (numpy asks for huge pages only from 4 MiB on).  Both arrays share one anonymous mapping
-    aligned to 2 MiB and advised ``MADV_HUGEPAGE``: one fault per 2 MiB, measured 5x less
-    time than 4 KiB pages for a 4 MB result.  The arrays are ordinary writable numpy arrays
-    whose memory is freed when both are gone.  Small results, and systems without the
-    advice, get plain ``np.empty``.
+    Plain ``np.empty``: memory the allocator has just taken back from a dropped result is
+    handed out again without page faults.  Measured on Yuzhong with the previous result still
+    alive (as in a loop of queries), this was 2-3x faster than fresh mappings in transparent
+    huge pages for results of 1-4 MB, and faster still for larger ones (numpy asks for huge
+    pages itself from 4 MiB on).
     """
-    advice = getattr(mmap, "MADV_HUGEPAGE", None)
-    nbytes = 12 * n_pairs + 64
-    if advice is None or nbytes < _HUGE_FROM:
-        return np.empty(n_pairs, dtype=np.int32), np.empty(n_pairs, dtype=np.float64)
-    try:
-        region = mmap.mmap(-1, nbytes + _HUGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        region.madvise(advice)
-    except (OSError, ValueError):  # pragma: no cover - no anonymous mappings or advice
-        return np.empty(n_pairs, dtype=np.int32), np.empty(n_pairs, dtype=np.float64)
-    raw = np.frombuffer(region, dtype=np.uint8)
-    skip = -raw.ctypes.data % _HUGE
-    # float64 first (8-byte aligned at a 2 MiB boundary), then the int32 indices
-    minutes = raw[skip : skip + 8 * n_pairs].view(np.float64)
-    indices = raw[skip + 8 * n_pairs : skip + 12 * n_pairs].view(np.int32)
-    return indices, minutes
+    return np.empty(n_pairs, dtype=np.int32), np.empty(n_pairs, dtype=np.float64)
 
 
-_HUGE = 2 << 20
-"""Size of a transparent huge page on x86-64 and arm64 (bytes)."""
-_HUGE_FROM = 256 << 10
-"""Results of at least this many bytes go into huge pages."""
-
-
-_PARALLEL_COPY = 1 << 16
-"""Results with at least this many pairs are copied by all threads."""
+_PARALLEL_COPY = 1 << 18
+"""Results with at least this many pairs are copied by all threads (smaller ones take less
+than a helper thread needs to wake up: ~0.1 ms for 100,000 pairs)."""
 
 
 def minutes_within(
@@ -351,8 +306,8 @@ def minutes_within(
         n_dest = graph.n_nodes
         dest_labels: pd.Index = pd.RangeIndex(graph.n_nodes)
 
-        def kernel(lo: int, hi: int, tmp: Scratch) -> BlockResult:
-            return tmp.run_nodes(graph, src, cutoff, lo, hi)
+        def kernel(lo: int, hi: int, tmp: Scratch) -> None:
+            tmp.run_nodes(graph, src, cutoff, lo, hi)
 
         def scratch() -> Scratch:
             return Scratch.cached(graph, n_dest=None, cutoff=cutoff)
@@ -365,8 +320,8 @@ def minutes_within(
         targets = Targets.at_nodes(dst, graph.n_nodes)
         no_direct = Direct.none(int(src.shape[0]))
 
-        def kernel(lo: int, hi: int, tmp: Scratch) -> BlockResult:
-            return tmp.run_seeded(graph, seeds, targets, no_direct, cutoff, lo, hi)
+        def kernel(lo: int, hi: int, tmp: Scratch) -> None:
+            tmp.run_seeded(graph, seeds, targets, no_direct, cutoff, lo, hi)
 
         def scratch() -> Scratch:
             return Scratch.cached(graph, n_dest=n_dest, cutoff=cutoff)
@@ -490,12 +445,62 @@ class _Output:
         return int(self.dest.shape[0])
 
 
-@dataclass
 class _Call:
-    """One :func:`run_blocks` call: the output buffers lent to it (given back at its end)."""
+    """One :func:`run_blocks` call: what its threads share.
 
-    outputs: list[_Output] = field(default_factory=list)
-    done: bool = False
+    The counter of sources claimed so far, the per-source ``rows`` (count, start, buffer id;
+    see :mod:`linli.access._kernel`), the output buffers lent to the call (buffer id =
+    position in :attr:`outputs`; given back at the end) and the progress callback, which only
+    the calling thread invokes.
+    """
+
+    def __init__(
+        self, n_sources: int, n_threads: int, progress: ProgressCallback | None = None
+    ) -> None:
+        self.n_sources = n_sources
+        self.counter = np.zeros(1, dtype=np.int64)
+        self.rows = np.zeros((n_sources, 3), dtype=np.int64)
+        self.chunk = max(1, min(_MAX_CHUNK, n_sources // (_CHUNKS_PER_THREAD * n_threads)))
+        self.outputs: list[_Output] = []
+        self.progress = progress
+        self.caller = threading.get_ident()
+        self.done = False
+        self._lock = threading.Lock()
+
+    def add_output(self, out: _Output) -> int:
+        """Lend ``out`` to this call; returns its buffer id."""
+        with self._lock:
+            self.outputs.append(out)
+            return len(self.outputs) - 1
+
+    def report_progress(self) -> None:
+        """Report the sources taken so far (the end is reported by :func:`run_blocks`)."""
+        taken = min(int(self.counter[0]), self.n_sources - 1)
+        report(self.progress, max(taken, 0), self.n_sources)
+
+    def wait(self, helper: Future[None]) -> None:
+        """Wait for a helper thread to finish, reporting progress meanwhile if asked to."""
+        while True:
+            try:
+                return helper.result(timeout=None if self.progress is None else _REPORT_EVERY_S)
+            except TimeoutError:
+                self.report_progress()
+
+    def budget(self) -> int:
+        """Sources a kernel call searches before pausing (for progress reports)."""
+        if self.progress is None or self.caller != threading.get_ident():
+            return self.n_sources
+        return max(1, self.n_sources // _PROGRESS_STEPS)
+
+
+_MAX_CHUNK = 8
+"""Most sources a thread claims at a time."""
+_CHUNKS_PER_THREAD = 64
+"""Sources are claimed in chunks small enough for this many per thread (at least one)."""
+_PROGRESS_STEPS = 100
+"""With a progress callback, the calling thread reports about this many times."""
+_REPORT_EVERY_S = 0.2
+"""Seconds between progress reports while the calling thread waits for helpers."""
 
 
 class _OutputPool:
@@ -563,6 +568,7 @@ class Scratch:
         self.dtouched = np.empty(per_dest, dtype=np.int32)
         self._call: _Call | None = None
         self._out = _Output(0)
+        self._buffer = -1
 
     @classmethod
     def cached(cls, graph: Graph, *, n_dest: int | None, cutoff: float) -> Scratch:
@@ -581,65 +587,66 @@ class Scratch:
         return scratch
 
     def lend(self, call: _Call) -> None:
-        """Serve ``call``: kernels write into an output buffer lent to it."""
+        """Serve ``call``: kernels take its sources and write into an output buffer lent to it."""
         if self._call is not call:
             self._call = call
             self._next_output(_OUT_SIZE)
 
     def _next_output(self, size: int) -> None:
-        if self._call is None or self._call.done:  # used without run_blocks: a private call
-            self._call = _Call()
         self._out = _OUTPUTS.take(size)
-        self._call.outputs.append(self._out)
+        self._buffer = self._call.add_output(self._out) if self._call is not None else -1
 
     def _grow_pool(self, size: int) -> None:
         self.nxt = np.empty(size, dtype=np.int64)
         self.enode = np.empty(size, dtype=np.uint32)
 
-    def run(
-        self,
-        call: Callable[..., tuple[int, int, int]],
-        lo: int,
-        hi: int,
-    ) -> BlockResult:
-        """Call a kernel over ``lo..hi`` until every source is done.
+    def run(self, call: Callable[..., tuple[int, int, int, int]], n_end: int) -> None:
+        """Call a kernel until the shared counter of the call being served passes ``n_end``.
 
-        ``call(lo, hi, counts, out_dest, out_min)`` runs the kernel; it stops early when the
-        entry pool or the output buffer is full, and goes on after the pool is grown or the
-        next buffer (twice as large) is lent.
+        ``call(counter, chunk, lo, hi, budget, buffer, rows, out_dest, out_min, n_out)`` runs
+        the kernel; it stops early when the entry pool or the output buffer is full, or after
+        ``budget`` sources, and goes on after the pool is grown, the next buffer (twice as
+        large) is lent, or progress is reported.
         """
-        if self._call is None or self._call.done:
-            self._next_output(_OUT_SIZE)
-        counts = np.zeros(hi - lo, dtype=np.int64)
-        pieces: list[Piece] = []
-        s = lo
-        while s < hi:
+        job = self._call
+        if job is None or job.done:
+            raise RuntimeError("Scratch kernels run inside run_blocks (lend the scratch first)")
+        budget = job.budget()
+        lo = hi = 0
+        while True:
             out = self._out
-            s_next, n_out, status = call(
-                s, hi, counts[s - lo :], out.dest[out.used :], out.minutes[out.used :]
-            )
-            n_out = int(n_out)
-            if n_out:
-                pieces.append((out.dest, out.minutes, out.used, out.used + n_out))
-                out.used += n_out
+            lo, hi, n_out, status = call(
+                job.counter, job.chunk, lo, hi, budget, self._buffer,
+                job.rows, out.dest, out.minutes, out.used,
+            )  # fmt: skip
+            lo, hi, n_out = int(lo), int(hi), int(n_out)
+            out.used = n_out
             if status == _kernel.POOL_FULL:
                 self._grow_pool(2 * self.enode.shape[0])
             elif status == _kernel.OUT_FULL:
                 self._next_output(2 * max(out.size, _OUT_SIZE // 2))
-            s = int(s_next)
-        return counts, pieces
+            elif status == _kernel.PAUSED:
+                job.report_progress()
+            else:
+                return
 
     def run_nodes(
         self, graph: Graph, sources: NDArray[np.int64], cutoff: float, lo: int, hi: int
-    ) -> BlockResult:
-        """Run the node kernel (every node a destination) on sources ``lo..hi``."""
+    ) -> None:
+        """Run the node kernel (every node a destination) on the call's sources below ``hi``.
+
+        ``lo`` is ignored: the sources ``0..hi-1`` are shared through the call's counter.
+        """
         indptr, adj = _unsigned(graph)
-        return self.run(
-            lambda a, b, counts, out_dest, out_min: _kernel.within_block_nodes(
-                indptr, adj, graph.walk_min, sources, cutoff, self.inv_delta, a, b,
-                self.dist, self.head, self.nxt, self.enode, counts, out_dest, out_min,
+        self.run(
+            lambda counter, chunk, a, b, budget, buffer, rows, out_dest, out_min, n_out: (
+                _kernel.within_block_nodes(
+                    indptr, adj, graph.walk_min, sources, cutoff, self.inv_delta,
+                    counter, chunk, hi, a, b, budget, buffer,
+                    self.dist, self.head, self.nxt, self.enode,
+                    rows, out_dest, out_min, n_out,
+                )
             ),
-            lo,
             hi,
         )  # fmt: skip
 
@@ -652,21 +659,23 @@ class Scratch:
         cutoff: float,
         lo: int,
         hi: int,
-    ) -> BlockResult:
-        """Run the seeded kernel (sources and destinations attached anywhere) on ``lo..hi``."""
+    ) -> None:
+        """Run the seeded kernel (sources and destinations attached anywhere) like the node one."""
         indptr, adj = _unsigned(graph)
-        return self.run(
-            lambda a, b, counts, out_dest, out_min: _kernel.within_block(
-                indptr, adj, graph.walk_min,
-                seeds.ptr, seeds.node.view(np.uint32), seeds.cost,
-                targets.ptr, targets.dest, targets.cost,
-                direct.ptr, direct.dest, direct.cost,
-                cutoff, self.inv_delta, a, b,
-                self.dist, self.best, self.dtouched,
-                self.head, self.nxt, self.enode,
-                counts, out_dest, out_min,
+        self.run(
+            lambda counter, chunk, a, b, budget, buffer, rows, out_dest, out_min, n_out: (
+                _kernel.within_block(
+                    indptr, adj, graph.walk_min,
+                    seeds.ptr, seeds.node.view(np.uint32), seeds.cost,
+                    targets.ptr, targets.dest, targets.cost,
+                    direct.ptr, direct.dest, direct.cost,
+                    cutoff, self.inv_delta,
+                    counter, chunk, hi, a, b, budget, buffer,
+                    self.dist, self.best, self.dtouched,
+                    self.head, self.nxt, self.enode,
+                    rows, out_dest, out_min, n_out,
+                )
             ),
-            lo,
             hi,
         )  # fmt: skip
 
