@@ -1374,7 +1374,12 @@ def report(
         f"- generated data: solver time limit {args.time_limit_s:g} s for every peer; a run "
         f"still building or solving after {args.timeout_s:g} s is killed (*timeout*); spopt "
         "is not run at a larger size on a model where it timed out or ran out of memory"
-        + (" (overridden: --spopt-all-sizes)" if args.spopt_all_sizes else ""),
+        + (" (overridden: --spopt-all-sizes)" if args.spopt_all_sizes else "")
+        + (
+            f"; spopt run at {', '.join(args.spopt_sizes)} only (--spopt-sizes)"
+            if args.spopt_sizes
+            else ""
+        ),
         "",
     ]
     if published:
@@ -1523,6 +1528,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "model at a smaller size (default: skip it)",
     )
     parser.add_argument(
+        "--spopt-sizes",
+        nargs="+",
+        choices=list(SIZES),
+        help="run spopt at these sizes only (default: every size run); rows at the others "
+        "say skipped",
+    )
+    parser.add_argument(
         "--spopt-python",
         type=Path,
         default=_default_spopt_python(),
@@ -1638,7 +1650,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                     smaller = at is not None and (
                         at.n_demand * at.n_sites <= city.n_demand * city.n_sites
                     )
-                    if at is not None and smaller and not args.spopt_all_sizes:
+                    if peer != "linli" and args.spopt_sizes and key not in args.spopt_sizes:
+                        row = Row(key, case, peer, status="skipped (--spopt-sizes)")
+                    elif at is not None and smaller and not args.spopt_all_sizes:
                         n, m = at.n_demand, at.n_sites
                         row = Row(key, case, peer, status=f"skipped (failed at {n:,} × {m:,})")
                     else:
