@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from linli.planning import MaxCover, SetCover
 from linli.planning.covering import (
     _Columns,
+    _mc_top,
     _RowWeighting,
     _SwapTabu,
     max_cover_warm,
@@ -254,6 +255,109 @@ def test_swap_tabu_keeps_plans_feasible_and_never_worsens(seed: int) -> None:
     search.run(200)
     assert not (search.is_open & forbid).any()
     assert np.allclose(search.score, recomputed_scores(allowed, w, search.is_open))
+
+
+def expected_partners(search: _SwapTabu, allowed: B1, w: F8, a: int) -> tuple[float, float]:
+    """Open site ``a``'s best ``score_c + extra(a, c)`` over the closed sites sharing a row
+    only ``a`` covers: among those whose tenure has run out, and among all (from scratch)."""
+    alone = allowed[:, a] & (search.cnt == 1)
+    allowed_now = search.tabu < search.st[0]  # expiries of the next step not yet seen
+    best_ok = best_any = -np.inf
+    for c in np.flatnonzero(search.usable & ~search.is_open):
+        shared = allowed[:, c] & alone
+        if shared.any():
+            value = search.score[c] + float(w[shared].sum())
+            best_any = max(best_any, value)
+            if allowed_now[c]:
+                best_ok = max(best_ok, value)
+    return best_ok, best_any
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_swap_tabu_cached_partners_stay_exact(seed: int) -> None:
+    # only the open sites near a swap compute their best partner again: every other
+    # cached value must still be what a full computation gives
+    rng = np.random.default_rng(seed)  # a city of many catchments: swaps stay local
+    points, sites = 3.0 * rng.random((600, 2)), 3.0 * rng.random((150, 2))
+    allowed = np.hypot(*(points[:, None, :] - sites[None, :, :]).transpose(2, 0, 1)) < 0.3
+    w = rng.integers(10, 200, 600).astype(float)
+    n, p = allowed.shape[1], 15
+    usable = np.ones(n, dtype=bool)
+    usable[seed] = False
+    search = _SwapTabu(_Columns.of(pairs_of(allowed)), w, usable, p, np.zeros(n, bool), seed=seed)
+    checked = 0
+    for k in range(40):
+        search.run(7)
+        if k == 20:  # a forbidden site resets the caches
+            search.forbid(np.flatnonzero(search.is_open)[:1] == np.arange(n))
+        for a in np.flatnonzero(search.is_open & ~search.dirty):
+            best_ok, best_any = expected_partners(search, allowed, w, int(a))
+            assert search.cache[a, 0] == pytest.approx(best_ok)
+            assert search.cache[a, 2] == pytest.approx(best_any)
+            checked += 1
+        assert np.array_equal(search.cnt, allowed[:, search.is_open].sum(axis=1))
+        sole = search.cnt == 1
+        owners = np.argmax(allowed[sole][:, search.is_open], axis=1)
+        assert np.array_equal(search.owner[sole], np.flatnonzero(search.is_open)[owners])
+    assert checked > 100
+    best, value = search.best.copy(), search.best_value
+    search.restart(3)  # back to the best plan, three of its sites closed
+    assert search.is_open.sum() == best.sum() - 3
+    assert not (search.is_open & ~best).any()
+    assert search.best_value == value
+    assert np.array_equal(search.cnt, allowed[:, search.is_open].sum(axis=1))
+    assert np.allclose(search.score, recomputed_scores(allowed, w, search.is_open))
+    search.run(50)
+    assert search.best_value >= value
+    assert search.is_open.sum() == p
+
+
+def test_mc_top_takes_the_p_largest_positive_sums() -> None:
+    s = np.array([3.0, -1.0, 5.0, 3.0, 0.0, 3.0, 1.0])
+    y = np.zeros(s.shape[0], dtype=bool)
+    assert _mc_top(s, 3, y) == 11.0  # 5 and two of the three 3s
+    assert y.sum() == 3
+    assert y[2]
+    assert not y[6]
+    assert _mc_top(s, 6, y) == 15.0  # never the non-positive ones
+    assert np.array_equal(y, s > 0)
+    assert _mc_top(s, 0, y) == 0.0
+    assert not y.any()
+    assert _mc_top(np.array([-2.0, 0.0]), 1, y[:2]) == 0.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_max_cover_warm_hands_over_when_close_and_restarts_a_few_times(seed: int) -> None:
+    # with HiGHS to follow, a stalled search close to the bound ends the warm start before
+    # its deadline; without, the search restarts until the deadline (or a proof); bound and
+    # plan stay valid either way
+    allowed, w, _, _ = random_coverage(seed, m=300, n=120)
+    none = np.zeros(120, dtype=bool)
+    optimum = ref.max_cover(allowed, weights=w, required=none, forbidden=none, p=12)
+    assert optimum is not None
+    for hand_over in (False, True):
+        started = time.perf_counter()
+        warm = max_cover_warm(
+            pairs_of(allowed),
+            weights=w,
+            p=12,
+            required=none,
+            deadline=started + 3.0,
+            hand_over=hand_over,
+        )
+        took = time.perf_counter() - started
+        assert warm.open is not None
+        assert warm.open.sum() <= 12
+        assert warm.objective - 1e-9 <= optimum <= warm.bound + 1e-9
+        assert warm.objective == pytest.approx(w[allowed[:, warm.open].any(axis=1)].sum())
+        gap = warm.gap(maximize=True)
+        if hand_over and gap <= 0.002:
+            assert took < 3.0
+        elif gap > 0.0 and took < 3.0:  # not proven: the search restarted until done
+            assert warm.details["tabu_restarts"] >= 3  # type: ignore[operator]
+    # nothing proven and no deadline: the restarts still end
+    warm = max_cover_warm(pairs_of(allowed), weights=w, p=12, required=none, deadline=NO_DEADLINE)
+    assert warm.objective - 1e-9 <= optimum <= warm.bound + 1e-9
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -443,9 +443,7 @@ class _LocationModel:
             return self._infeasible(red.unreachable, start, details)
 
         warm = None
-        large = method == "auto" and (
-            red.pairs.n_pairs > _MIP_MAX_PAIRS or red.n_sites > _MIP_MAX_SITES
-        )
+        large = method == "auto" and _mip_too_large(red)
         if method != "exact" and red.n_rows and red.n_sites:
             share = 1.0 if method == "heuristic" or large else _WARM_SHARE
             warm_start = time.perf_counter()
@@ -614,6 +612,11 @@ class _LocationModel:
             seconds=time.perf_counter() - start,
             details=details,
         )
+
+
+def _mip_too_large(red: Reduction) -> bool:
+    """Whether ``method="auto"`` leaves HiGHS out (see :data:`_MIP_MAX_PAIRS`)."""
+    return red.pairs.n_pairs > _MIP_MAX_PAIRS or red.n_sites > _MIP_MAX_SITES
 
 
 def _solve(
@@ -1336,7 +1339,15 @@ class MaxCover(_LocationModel):
 
     def _warm(self, red: Reduction, *, deadline: float) -> Warm | None:
         """Lagrangian bound, greedy and swap tabu search, reduced-cost fixing
-        (:func:`linli.planning.covering.max_cover_warm`); none with capacity or a budget."""
+        (:func:`linli.planning.covering.max_cover_warm`); none with capacity or a budget.
+
+        On a reduced problem HiGHS can take (see :data:`_MIP_MAX_PAIRS`) the warm start hands
+        over once its search stalls with the plan close to the bound, before its share of
+        the time limit: HiGHS then closes the gap faster than the search (Yuzhong, 4,469 x
+        1,510, ``p = 76``: warm start 0.05 % from the optimum in about 5 s, then HiGHS
+        proves it at its root).  That holds for ``method="heuristic"`` too, which then
+        returns early.
+        """
         from linli.planning.covering import max_cover_warm
 
         if self.capacitated or self.budget is not None or self.p is None:
@@ -1348,6 +1359,7 @@ class MaxCover(_LocationModel):
             required=red.required,
             offset=red.covered_weight,
             deadline=deadline,
+            hand_over=not _mip_too_large(red),
         )
 
 
