@@ -12,9 +12,8 @@ import pytest
 import shapely
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
-from tests.conftest import require_shared
-from tests.osm_fixtures import ORIGIN_M, nodes_at, write_osm
 
+from conftest import require_shared
 from linli import InputError
 from linli.access import WalkMatrix, walk_minutes_within
 from linli.network import walk_network_from_osm
@@ -29,6 +28,7 @@ from linli.planning.two_tier import (
 )
 from linli.population import estimate_population, persons_per_household
 from linli.standards import load_profile
+from osm_fixtures import ORIGIN_M, nodes_at, write_osm
 
 log = logging.getLogger(__name__)
 PROFILE = load_profile()
@@ -771,3 +771,110 @@ def test_the_master_started_from_a_plan_returns_its_optimum(seed):
     assert warm.y is not None
     assert cold.y is not None
     assert float(cost @ warm.y) == pytest.approx(warm.bound) == pytest.approx(cold.bound)
+
+
+# ---------------------------------------------------------------------- LP bound, re-placed streets
+@pytest.mark.parametrize(("seed", "levels", "ex_s", "ex_c", "forb"), CASES)
+def test_lp_bound_stays_below_the_textbook_optima(seed, levels, ex_s, ex_c, forb):
+    inst = random_instance(seed)
+    d, w = inst["minutes"], inst["weights"]
+    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
+    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
+    expected = reference_levels(d, d, w, levels=levels, **kw, **sites)
+    assert expected is not None
+    plan = plan_of(inst, count_objectives=levels, **sites)
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    for weights, optimum in zip(levels, expected, strict=False):
+        bound = plan._lp_bound(weights, master, opts)
+        assert np.isfinite(bound)
+        assert bound <= optimum + 1e-6
+
+
+def test_lp_bound_is_stronger_than_residents_over_capacity():
+    # Each home reaches one site of its own: the links open every site, whatever the loads.
+    minutes = np.where(np.eye(4) > 0, 1.0, np.inf)
+    plan = TwoTierPlan.from_cost_matrices(
+        minutes, minutes, weights=[10.0] * 4, street_capacity=1000, community_capacity=1000,
+    )  # fmt: skip
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    assert plan._lp_bound((0.0, 1.0), master, opts) == pytest.approx(4.0, rel=1e-4)
+    assert plan._lp_bound((1.0, 2.0), master, opts) == pytest.approx(12.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 6])
+def test_merging_points_that_reach_the_same_sites_keeps_the_lp(seed):
+    inst = random_instance(seed)
+    plan = plan_of(inst)
+    opts = solver_options()
+    _, c_pairs = plan._usable_pairs()
+    lower, upper = two_tier._site_bounds(plan)
+    n = plan.n_sites
+    cap = plan.community_capacity
+    whole = two_tier._tier_lp(c_pairs, plan.weights, cap, lower[n:], upper[n:], [], opts)
+    # Each demand point split in two halves reaching the same sites (rows 2i and 2i + 1).
+    halves = two_tier._Pairs(
+        np.concatenate([2 * c_pairs.demand, 2 * c_pairs.demand + 1]),
+        np.concatenate([c_pairs.site, c_pairs.site]),
+        np.concatenate([c_pairs.walk_min, c_pairs.walk_min]),
+    )
+    order = np.lexsort((halves.site, halves.demand))
+    halves = halves.subset(order)
+    split = np.repeat(plan.weights / 2, 2)
+    assert two_tier._tier_lp(halves, split, cap, lower[n:], upper[n:], [], opts) == pytest.approx(
+        whole, rel=1e-5
+    )
+    merged, weights = two_tier._merged_equal_rows(halves, split, n)
+    assert merged.n <= c_pairs.n
+    assert weights.shape[0] <= plan.n_demand
+    assert weights.sum() == pytest.approx(plan.weights.sum())
+
+
+def test_lp_bound_out_of_time_proves_nothing():
+    plan = plan_of(random_instance(0))
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    assert plan._lp_bound((0.0, 1.0), master, solver_options(seconds=0.0)) == -np.inf
+
+
+@pytest.mark.parametrize(
+    ("seed", "ex_s", "ex_c", "forb"), [(0, (), (), ()), (9, (2,), (), (0,)), (6, (), (1, 4), (3,))]
+)
+def test_street_centres_replaced_for_fewer_homes_keep_the_plan_feasible(seed, ex_s, ex_c, forb):
+    inst = random_instance(seed, n_demand=30, n_sites=14)
+    plan = plan_of(inst, existing_street=ex_s, existing_community=ex_c, forbidden=forb)
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    street = plan._greedy_plan((1.0, 0.0), None, opts)
+    assert street is not None
+    other = plan._other_tier_first((0.0, 1.0), street, master, opts)
+    assert other is not None
+    assert_serves(plan, other)
+    assert other.y_street.sum() <= street.y_street.sum(), "the street count holds"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 4, 6, 7, 9])
+def test_lagrangian_bound_stays_below_the_tier_lp(seed):
+    inst = random_instance(seed, n_demand=30, n_sites=14)
+    plan = plan_of(inst, existing_community=(1,), forbidden=(3,))
+    opts = solver_options()
+    lower, upper = two_tier._site_bounds(plan)
+    n = plan.n_sites
+    for pairs, cap, cols in zip(
+        plan._usable_pairs(),
+        (plan.street_capacity, plan.community_capacity),
+        (slice(0, n), slice(n, 2 * n)),
+        strict=True,
+    ):
+        lp = two_tier._tier_lp(pairs, plan.weights, cap, lower[cols], upper[cols], [], opts)
+        deadline = time.perf_counter() + 5.0
+        lagrangian = two_tier._tier_lagrangian(
+            pairs, plan.weights, cap, lower[cols], upper[cols], float(n), deadline
+        )
+        assert lagrangian <= lp + 1e-6
+        assert lagrangian >= max(lower[cols].sum(), 0.5 * lp)

@@ -183,9 +183,17 @@ class TwoTierPlan:
     counted tier's sites one at a time, least loaded first, while the residents still fit
     (each closure checked by a maximum flow and an assignment, so the plan stays feasible):
     on the greedy start, and on the level's plan when the clock stops the master above its
-    bound.  On parts with more than :data:`_FREE_SITES` sites a later level keeps the
+    bound.  A level counting community homes alone after a level counted street centres
+    also starts from a plan whose street centres (as many as before) stand where few
+    community homes reach everyone (``_other_tier_first``: set covers, capacity checked as
+    above).  On parts with more than :data:`_FREE_SITES` sites a later level keeps the
     earlier level's sites of the tier it does not count; its bound is then that of its
-    tier alone (a relaxation).
+    tier alone (a relaxation).  When the clock stops a level above its bound, the LP
+    relaxation of each counted tier alone, with every link :math:`x_{ij} \le y_j`, bounds
+    it too (``_lp_bound``; demand points reaching the same sites merged, solved by the
+    interior-point method in the last :data:`_LP_SHARE` of the level's time): where the
+    circles overlap and the capacities bind it is far above residents / capacity and
+    above the cover alone.
 
     Walking stage: the full MIP (1)-(5) with every valid cut and the levels' rows, solved
     by HiGHS from the last level's plan (its assignment already the least walking for its
@@ -654,11 +662,16 @@ class TwoTierPlan:
         plan are thinned by :meth:`_improved` (a local search that keeps them feasible).
         On large parts (more than :data:`_FREE_SITES` sites) a later level keeps the
         earlier level's sites, and bounds its tier alone (:meth:`_Master.relaxed_bound`).
+        A level counting community homes alone first re-places the street centres
+        (:meth:`_other_tier_first`); a level not closed by its end gets the LP bound of
+        :meth:`_lp_bound` in the time kept for it.
         """
         t0 = time.perf_counter()
         n = self.n_sites
         a_s, a_c = weights
         levels = self.count_objectives[: level + 1]
+        # The end of the level is kept for the LP bound, used when the level is not closed.
+        level_opts, opts = opts, opts if mip.small else _share(opts, 1.0 - _LP_SHARE)
         free_street = all(w[0] == 0 for w in levels)
         free_community = all(w[1] == 0 for w in levels)
         allowed = ~self.forbidden
@@ -672,12 +685,21 @@ class TwoTierPlan:
         rounds = cuts = nodes = nogoods = 0
         status: Status = "error"
         model_status = "last: not run, time limit reached" if not direct else "small model"
+        start_note = ""
         if not direct:
             greedy = self._greedy_plan(weights, best, opts)
             if greedy is not None:
                 greedy = self._improved(weights, greedy, _share(opts, _LOCAL_SHARE))
             if greedy is not None and (best is None or greedy.count(weights) < best.count(weights)):
                 best = greedy
+            if best is not None and a_s == 0 and a_c > 0 and any(w[0] > 0 for w in levels):
+                other = self._other_tier_first(weights, best, master, _share(opts, _OTHER_SHARE))
+                if other is not None and other.count(weights) < best.count(weights) - 1e-9:
+                    start_note = (
+                        f"street centres re-placed: start {best.count(weights):g} -> "
+                        f"{other.count(weights):g}; "
+                    )
+                    best = other
         # On large models a later level keeps the sites of a tier it does not count (as
         # the earlier level left them): re-choosing them with the count held makes the
         # master far harder.  Its bound then holds only for those sites, so the level's
@@ -810,6 +832,17 @@ class TwoTierPlan:
                 plan = _Incumbent.of(whole.solution, mip)
                 if best is None or plan.count(weights) < best.count(weights) - 1e-9:
                     best = plan
+        if (
+            best is not None
+            and not mip.small
+            and best.count(weights) > np.ceil(proven - 1e-6) + 1e-9
+            and time.perf_counter() < level_opts.deadline
+        ):
+            counts = (float(best.y_street.sum()), float(best.y_community.sum()))
+            lp = self._lp_bound(weights, master, level_opts, counts)
+            if lp > proven:
+                model_status += f"; LP / Lagrangian bound {lp:.6g}"
+                proven = lp
         objective = best.count(weights) if best is not None else float("nan")
         if _integral(a_s, a_c) and np.isfinite(proven):
             proven = float(np.ceil(proven - 1e-6))  # a count of whole centres
@@ -827,7 +860,7 @@ class TwoTierPlan:
             status=status,
             model_status=f"sites: {rounds} round(s), {cuts} cut(s)"
             + (", some heuristic" if heuristic else "")
-            + f"; {model_status}",
+            + f"; {start_note}{model_status}",
             seconds=time.perf_counter() - t0,
             nodes=nodes,
             solution=None,
@@ -1081,6 +1114,128 @@ class TwoTierPlan:
                 return None
             x_s = done.x
         return _Incumbent(y_s, y_c, x_s, x_c)
+
+    def _other_tier_first(
+        self, weights: CountObjective, best: _Incumbent, master: _Master, opts: _Options
+    ) -> _Incumbent | None:
+        """A plan for a level counting community homes alone, the street centres re-placed.
+
+        An earlier level fixed how many street centres there are, not where: each stands
+        with a community home, so street centres outside a small set of community homes
+        cost one each.  (a) The fewest community homes that reach everyone (a set cover,
+        with the valid cuts found so far on their sites); (b) as many street centres as
+        ``best`` has, reaching everyone, as few as possible outside (a); if their residents
+        fit, (c) the fewest community homes with those street centres, grown where the
+        residents do not fit (:func:`_greedy_sites`) and thinned by the local search.  A
+        heuristic on time slices of ``opts``: proves nothing; None if no plan came of it.
+        """
+        n = self.n_sites
+        allowed = ~self.forbidden
+        s_pairs, c_pairs = master.street, master.community
+        s_rows = [r for r in master.rows if r.valid and not r.level and (r.cols < n).all()]
+        c_rows = [
+            replace(r, cols=r.cols - n)
+            for r in master.rows
+            if r.valid and not r.level and (r.cols >= n).all()
+        ]
+        base_c = self.existing_community | self.existing_street
+        slice_opts = _share(opts, 1 / 3)
+        cover = _cover_sites(
+            c_pairs, self.n_demand, np.ones(n), base_c, allowed, c_rows, slice_opts
+        )
+        if cover is None:
+            return None
+        # The street centres: re-solved with the capacity cuts their plans call for.
+        s_rows.append(_Row.of(np.arange(n), None, upper=float(best.y_street.sum())))
+        got_s = None
+        for _ in range(_OTHER_ROUNDS):
+            street = _cover_sites(
+                s_pairs, self.n_demand, (~cover).astype(np.float64), self.existing_street,
+                allowed, s_rows, _share(opts, 1 / 2),
+            )  # fmt: skip
+            if street is None:
+                return None
+            short = _short_groups(s_pairs, self.weights, self.street_capacity, street)
+            if not short:
+                got_s = _greedy_sites(
+                    s_pairs, self.weights, self.street_capacity, street, allowed, opts, grow=False
+                )
+                break
+            for group in short:
+                s_rows.append(_capacity_cut(group, self.weights, self.street_capacity, 0))
+                packing = _packing_cut(group, self.weights, self.street_capacity, street, 0)
+                s_rows += [packing] if packing is not None else []
+        if got_s is None:
+            return None
+        street = got_s[0]
+        homes = _cover_sites(
+            c_pairs,
+            self.n_demand,
+            np.ones(n),
+            base_c | street,
+            allowed,
+            c_rows,
+            _share(opts, 1 / 2),
+        )
+        if homes is None:
+            return None
+        got_c = _greedy_sites(c_pairs, self.weights, self.community_capacity, homes, allowed, opts)
+        if got_c is None:
+            return None
+        plan = _Incumbent(got_s[0], got_c[0], got_s[1], got_c[1])
+        return self._improved(weights, plan, opts)
+
+    def _lp_bound(
+        self,
+        weights: CountObjective,
+        master: _Master,
+        opts: _Options,
+        plan_count: tuple[float, float] | None = None,
+    ) -> float:
+        r"""A bound on a count level: each counted tier's capacitated cover, relaxed to an LP.
+
+        Per tier with weight :math:`a > 0`: :math:`\min a \sum_j y_j` over (1), (2) and
+        every link :math:`x_{ij} \le y_j`, with the valid cuts found on its sites; the
+        links make it far stronger than residents / capacity or the cover alone where
+        circles overlap.  Dropping co-location and the earlier levels' rows only relaxes,
+        so the sum bounds the level.  Solved by the interior-point method, after a
+        Lagrangian bound (:func:`_tier_lagrangian`, valid whenever the clock stops it) in
+        :data:`_LAGRANGE_SHARE` of a tier's time; the LP is skipped when that already
+        meets the tier's count in ``plan_count`` (street centres, community homes).
+        ``-inf`` when the clock left no time for either.
+        """
+        n = self.n_sites
+        lower, upper = _site_bounds(self)
+        total = 0.0
+        counted = int(weights[0] > 0) + int(weights[1] > 0)
+        for a, pairs, cap, off in (
+            (weights[0], master.street, self.street_capacity, 0),
+            (weights[1], master.community, self.community_capacity, n),
+        ):
+            if a <= 0:
+                continue
+            cols = slice(off, off + n)
+            rows = [
+                replace(r, cols=r.cols - off)
+                for r in master.rows
+                if r.valid and not r.level and ((r.cols >= off) & (r.cols < off + n)).all()
+            ]
+            counted -= 1
+            tier_opts = _share(opts, 1.0 / (counted + 1))
+            # Multipliers first (a bound at any time), then the LP (stronger, if in time).
+            left = max(tier_opts.deadline - time.perf_counter(), 0.0)
+            target = float(plan_count[off // n] if plan_count is not None else upper[cols].sum())
+            value = _tier_lagrangian(
+                pairs, self.weights, cap, lower[cols], upper[cols], target,
+                time.perf_counter() + _LAGRANGE_SHARE * left,
+            )  # fmt: skip
+            if np.ceil(value - 1e-6) < target:
+                lp = _tier_lp(pairs, self.weights, cap, lower[cols], upper[cols], rows, tier_opts)
+                value = max(value, lp)
+            if not np.isfinite(value):
+                return value
+            total += a * value
+        return total
 
     def _repaired(
         self, weights: CountObjective, y_s: B1, y_c: B1, opts: _Options
@@ -1508,16 +1663,235 @@ class _Master:
 
 def _first_of_equal_rows(pairs: _Pairs, n_demand: int, n_sites: int) -> B1:
     """Per demand point: False if an earlier point reaches exactly the same sites."""
+    first, _ = _equal_rows(pairs, n_demand, n_sites)
+    keep = np.zeros(n_demand, dtype=bool)
+    keep[first] = True
+    return keep
+
+
+def _equal_rows(pairs: _Pairs, n_demand: int, n_sites: int) -> tuple[I8, I8]:
+    """Demand points grouped by the sites they reach: each group's first point, each point's group.
+
+    Two random keys per site summed over a point's sites, and the count, identify the set.
+    """
     rng = np.random.default_rng(0)
     keys = rng.random((2, n_sites))
     h = np.zeros((n_demand, 3))
     for k in range(2):
         np.add.at(h[:, k], pairs.demand, keys[k][pairs.site])
     h[:, 2] = np.bincount(pairs.demand, minlength=n_demand)
-    _, first = np.unique(h, axis=0, return_index=True)
-    keep = np.zeros(n_demand, dtype=bool)
-    keep[first] = True
-    return keep
+    _, first, group = np.unique(h, axis=0, return_index=True, return_inverse=True)
+    return first.astype(np.int64), np.ravel(group).astype(np.int64)
+
+
+def _cover_sites(
+    pairs: _Pairs,
+    n_demand: int,
+    cost: F8,
+    lower: B1,
+    upper: B1,
+    rows: Sequence[_Row],
+    opts: _Options,
+) -> B1 | None:
+    """The cheapest sites of one tier reaching every demand point (a set cover), or None.
+
+    Sites ``lower`` open, sites outside ``upper`` shut, ``rows`` (on this tier's columns
+    ``0..n-1``) kept.  The best plan HiGHS finds by ``opts.deadline``: a heuristic step.
+    """
+    from scipy import sparse
+
+    n = int(cost.shape[0])
+    keep = pairs.subset(_first_of_equal_rows(pairs, n_demand, n)[pairs.demand])
+    covered = np.unique(keep.demand)
+    row_of = np.full(n_demand, -1, dtype=np.int64)
+    row_of[covered] = np.arange(covered.shape[0])
+    a = sparse.csc_array(
+        (np.ones(keep.n), (row_of[keep.demand], keep.site)), shape=(covered.shape[0], n)
+    )
+    a.sort_indices()
+    highs = opts.highs
+    h = _new_highs(opts)
+    _ok(
+        h.passModel(
+            n,
+            int(a.shape[0]),
+            int(a.nnz),
+            int(highs.MatrixFormat.kColwise),
+            int(highs.ObjSense.kMinimize),
+            0.0,
+            cost.astype(np.float64),
+            lower.astype(np.float64),
+            upper.astype(np.float64),
+            np.ones(a.shape[0]),
+            np.full(a.shape[0], np.inf),
+            a.indptr.astype(np.int64),
+            a.indices.astype(np.int64),
+            a.data.astype(np.float64),
+            np.full(n, int(highs.HighsVarType.kInteger), dtype=np.int64),
+        ),
+        "passModel (cover)",
+    )
+    for row in rows:
+        _add_row(h, row)
+    _ok(h.setOptionValue("time_limit", opts.seconds_left()), "time_limit")
+    h.run()
+    sol = h.getSolution()
+    if not (bool(sol.value_valid) and int(h.getInfo().primal_solution_status) == 2):
+        return None
+    return np.asarray(sol.col_value) > 0.5
+
+
+def _tier_lp(
+    pairs: _Pairs,
+    weights: F8,
+    capacity: F8,
+    lower: F8,
+    upper: F8,
+    rows: Sequence[_Row],
+    opts: _Options,
+) -> float:
+    """The LP relaxation of one tier's capacitated cover with every link ``x_ij <= y_j``.
+
+    Columns ``y`` (sites, bounds ``lower``/``upper``) then ``x`` (pairs); rows (1), (2),
+    the links and ``rows`` (on the sites).  Returns a value a little below the LP's optimum
+    (the interior-point method stops within its tolerance), ``inf`` if the LP is
+    infeasible, ``-inf`` if it is not solved in time.
+    """
+    from scipy import sparse
+
+    pairs, weights = _merged_equal_rows(pairs, weights, int(capacity.shape[0]))
+    n, m, k = int(capacity.shape[0]), int(weights.shape[0]), pairs.n
+    x = n + np.arange(k, dtype=np.int64)
+    link = m + n + np.arange(k, dtype=np.int64)
+    a = sparse.csc_array(
+        (
+            np.concatenate([np.ones(k), weights[pairs.demand], -capacity, np.ones(k), -np.ones(k)]),
+            (
+                np.concatenate([pairs.demand, m + pairs.site, m + np.arange(n), link, link]),
+                np.concatenate([x, x, np.arange(n), x, pairs.site]),
+            ),
+        ),
+        shape=(m + n + k, n + k),
+    )
+    a.sort_indices()
+    highs = opts.highs
+    h = _new_highs(opts)
+    _ok(
+        h.passModel(
+            n + k,
+            int(a.shape[0]),
+            int(a.nnz),
+            int(highs.MatrixFormat.kColwise),
+            int(highs.ObjSense.kMinimize),
+            0.0,
+            np.concatenate([np.ones(n), np.zeros(k)]),
+            np.concatenate([lower, np.zeros(k)]),
+            np.concatenate([upper, np.ones(k)]),
+            np.concatenate([np.ones(m), np.full(n + k, -np.inf)]),
+            np.concatenate([np.ones(m), np.zeros(n + k)]),
+            a.indptr.astype(np.int64),
+            a.indices.astype(np.int64),
+            a.data.astype(np.float64),
+            np.full(n + k, int(highs.HighsVarType.kContinuous), dtype=np.int64),
+        ),
+        "passModel (tier LP)",
+    )
+    for row in rows:
+        _add_row(h, row)
+    _ok(h.setOptionValue("solver", "ipm"), "setOptionValue solver")
+    _ok(h.setOptionValue("run_crossover", "off"), "setOptionValue run_crossover")
+    _ok(h.setOptionValue("time_limit", opts.seconds_left()), "time_limit")
+    h.run()
+    name = getattr(h.getModelStatus(), "name", "")
+    if name == "kInfeasible":
+        return np.inf
+    if name != "kOptimal":
+        return -np.inf
+    value = float(h.getInfo().objective_function_value)
+    return value - _LP_SLACK * max(1.0, abs(value))
+
+
+def _merged_equal_rows(pairs: _Pairs, weights: F8, n_sites: int) -> tuple[_Pairs, F8]:
+    """One demand point per set of points reaching the same sites: its pairs, summed weights.
+
+    The tier's LP keeps its value (the merged point's split assignment is its members'),
+    with fewer rows and columns.
+    """
+    m = int(weights.shape[0])
+    first, group = _equal_rows(pairs, m, n_sites)
+    merged = np.bincount(group, weights=weights, minlength=first.shape[0])
+    at = np.full(m, -1, dtype=np.int64)
+    at[first] = np.arange(first.shape[0])
+    kept = pairs.subset(at[pairs.demand] >= 0)
+    return _Pairs(at[kept.demand], kept.site, kept.walk_min), merged.astype(np.float64)
+
+
+def _tier_lagrangian(
+    pairs: _Pairs,
+    weights: F8,
+    capacity: F8,
+    lower: F8,
+    upper: F8,
+    target: float,
+    deadline: float,
+) -> float:
+    r"""A bound on one tier's count: the assignment rows (1) relaxed with multipliers.
+
+    For multipliers :math:`u \ge 0` on :math:`\sum_j x_{ij} \ge 1` (the count is not
+    lowered by serving a point twice), the relaxation falls apart by site: a site opens
+    when :math:`1 - K_j(u) < 0` (or is kept), :math:`K_j` being the best fractional
+    knapsack of the :math:`u_i` of the points it reaches, weights :math:`w_i`, capacity
+    :math:`Q_j`, each taken at most once (the links).  Every :math:`u` gives a valid bound
+    :math:`\sum_i u_i + \sum_j \min(0, 1 - K_j)` (at most the LP of :func:`_tier_lp`);
+    :math:`u` follows subgradient steps towards ``target`` (a plan's count) until
+    ``deadline``, so the bound is good at any time.  Returns the best bound found.
+    """
+    pairs, w = _merged_equal_rows(pairs, weights, int(capacity.shape[0]))
+    n, m = int(capacity.shape[0]), int(w.shape[0])
+    if pairs.n == 0 or m == 0:
+        return float(lower.sum())
+    keep = upper[pairs.site] > 0
+    pairs = pairs.subset(keep)
+    degree = np.bincount(pairs.demand, minlength=m).astype(np.float64)
+    u = 1.0 / np.maximum(degree, 1.0)
+    wk = w[pairs.demand]
+    qk = capacity[pairs.site]
+    best = -np.inf
+    step = _LAGRANGE_STEP
+    stale = 0
+    for _ in range(_LAGRANGE_ROUNDS):
+        if time.perf_counter() >= deadline:
+            break
+        uk = u[pairs.demand]
+        ratio = np.where(wk > 0, uk / np.maximum(wk, 1e-300), np.inf)
+        order = np.lexsort((-ratio, pairs.site))
+        site, uo, wo, qo = pairs.site[order], uk[order], wk[order], qk[order]
+        start = np.r_[0, np.flatnonzero(site[1:] != site[:-1]) + 1]
+        cw = np.cumsum(wo)
+        cw -= np.repeat(cw[start] - wo[start], np.diff(np.r_[start, site.shape[0]]))
+        room = qo - (cw - wo)
+        x = np.where(wo > 0, np.clip(room / np.maximum(wo, 1e-300), 0.0, 1.0), 1.0)
+        x[uo <= 0] = 0.0
+        k_value = np.bincount(site, weights=uo * x, minlength=n)
+        reduced = 1.0 - k_value
+        opened = (lower > 0) | ((reduced < 0) & (upper > 0))
+        value = float(u.sum() + reduced[opened].sum())
+        if value > best + 1e-9:
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= _LAGRANGE_PATIENCE:
+                step, stale = step / 2, 0
+                if step < 1e-4:
+                    break
+        served = np.bincount(pairs.demand[order], weights=x * opened[site], minlength=m)
+        g = 1.0 - served
+        g[(u <= 0) & (g < 0)] = 0.0
+        norm = float(g @ g)
+        if norm <= 1e-12:
+            break  # the relaxed plan meets (1): its bound is the LP's
+        u = np.maximum(u + step * max(target - value, 1e-3) / norm * g, 0.0)
+    return best - _LP_SLACK * max(1.0, abs(best))
 
 
 def _site_bounds(plan: TwoTierPlan) -> tuple[F8, F8]:
@@ -1910,6 +2284,25 @@ _LOCAL_SHARE = 0.15
 """Share of a count level's time for the local search (:meth:`TwoTierPlan._improved`)."""
 _GREEDY_SHARE = 0.3
 """Share of a count level's time the greedy start may take."""
+_LP_SHARE = 0.3
+"""Share of a count level's time kept for its LP bound (:meth:`TwoTierPlan._lp_bound`)."""
+_LP_SLACK = 1e-5
+"""Relative margin taken off the bounds of :func:`_tier_lp` (interior point, tolerance 1e-8)
+and :func:`_tier_lagrangian` (rounding in its sums)."""
+_LAGRANGE_ROUNDS = 3000
+"""Subgradient steps at most in :func:`_tier_lagrangian`."""
+_LAGRANGE_STEP = 2.0
+"""First step factor of :func:`_tier_lagrangian`, halved after :data:`_LAGRANGE_PATIENCE`
+steps without a better bound."""
+_LAGRANGE_PATIENCE = 20
+"""Steps without a better bound after which :func:`_tier_lagrangian` halves its steps."""
+_LAGRANGE_SHARE = 0.3
+"""Share of a tier's bound time for :func:`_tier_lagrangian` before the LP."""
+_OTHER_ROUNDS = 5
+"""Street plans :meth:`TwoTierPlan._other_tier_first` tries, cut where residents do not fit."""
+_OTHER_SHARE = 0.3
+"""Share of a community level's time for re-placing the street centres
+(:meth:`TwoTierPlan._other_tier_first`)."""
 _PART_MIN_PAIRS = 20_000
 """Independent components with fewer pairs are solved together (fewer HiGHS set-ups)."""
 _FREE_SITES = 300
