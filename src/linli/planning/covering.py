@@ -784,20 +784,27 @@ def set_cover_warm(pairs: Pairs, *, site_cost: F8, required: B1, deadline: float
 
 
 @njit(cache=True, nogil=True)
-def _mc_value(col_ptr, col_rows, w, lam, usable, p, s):  # type: ignore[no-untyped-def]
-    """``L(λ)``, the site sums ``s`` (filled in) and the ``p``-th largest positive one."""
-    n = lam.shape[0]
-    m = s.shape[0]
+def _mc_row_part(col_ptr, col_rows, w, lam, usable, s):  # type: ignore[no-untyped-def]
+    """``sum_i max(w_i - λ_i, 0)``, the rows' part of ``L(λ)``; fills the site sums ``s``
+    (``sum of λ`` over each usable site's rows, 0 for the others)."""
     bound = 0.0
-    for i in range(n):
+    for i in range(lam.shape[0]):
         if w[i] > lam[i]:
             bound += w[i] - lam[i]
-    for j in range(m):
+    for j in range(s.shape[0]):
         v = 0.0
         if usable[j]:
             for q in range(col_ptr[j], col_ptr[j + 1]):
                 v += lam[col_rows[q]]
         s[j] = v
+    return bound
+
+
+@njit(cache=True, nogil=True)
+def _mc_value(col_ptr, col_rows, w, lam, usable, p, s):  # type: ignore[no-untyped-def]
+    """``L(λ)``, the site sums ``s`` (filled in) and the ``p``-th largest positive one."""
+    m = s.shape[0]
+    bound = _mc_row_part(col_ptr, col_rows, w, lam, usable, s)
     order = np.argsort(-s)
     pth = 0.0
     for k in range(min(p, m)):
@@ -868,16 +875,7 @@ def _mc_steps(  # type: ignore[no-untyped-def]
     g = np.empty(n)
     best_lam = np.empty(0)
     for _ in range(n_steps):
-        bound = 0.0
-        for i in range(n):
-            if w[i] > lam[i]:
-                bound += w[i] - lam[i]
-        for j in range(m):
-            v = 0.0
-            if usable[j]:
-                for q in range(col_ptr[j], col_ptr[j + 1]):
-                    v += lam[col_rows[q]]
-            s[j] = v
+        bound = _mc_row_part(col_ptr, col_rows, w, lam, usable, s)
         bound += _mc_top(s, p, y)
         if bound < best - 1e-9:
             best = bound
