@@ -184,13 +184,23 @@ CASES = [
 ]
 
 
+def instance_optima(
+    inst: dict[str, object], levels, ex_s=(), ex_c=(), forb=()
+) -> tuple[list[float], dict[str, object], dict[str, tuple[int, ...]]]:
+    """The textbook optima of ``inst`` level by level, with the capacities and circles
+    (``kw``) and the existing and forbidden sites (``sites``) they were found with."""
+    d = inst["minutes"]
+    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
+    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
+    expected = reference_levels(d, d, inst["weights"], levels=levels, **kw, **sites)
+    assert expected is not None, "the seeds are chosen to give feasible instances"
+    return expected, kw, sites
+
+
 def compare_with_reference(seed, levels, ex_s, ex_c, forb) -> PlanResult:
     inst = random_instance(seed)
     d, w = inst["minutes"], inst["weights"]
-    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
-    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
-    expected = reference_levels(d, d, w, levels=levels, **kw, **sites)
-    assert expected is not None, "the seeds are chosen to give feasible instances"
+    expected, kw, sites = instance_optima(inst, levels, ex_s, ex_c, forb)
     plan = TwoTierPlan.from_cost_matrices(
         d, d, weights=w, street_capacity=kw["q_street"], community_capacity=kw["q_community"],
         street_walk_min=kw["t_street"], community_walk_min=kw["t_community"],
@@ -709,11 +719,7 @@ def test_local_search_keeps_every_plan_feasible(seed, ex_s, ex_c, forb):
     assert fewer_both.y_community.sum() < start.y_community.sum()
     assert (fewer_both.y_street == fewer_street.y_street).all(), "street centres kept"
     # The counts never fall below the optima.
-    d = inst["minutes"]
-    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
-    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
-    expected = reference_levels(d, d, inst["weights"], levels=STREET_FIRST, **kw, **sites)
-    assert expected is not None
+    expected, _, _ = instance_optima(inst, STREET_FIRST, ex_s, ex_c, forb)
     assert fewer_both.y_street.sum() >= expected[0]
 
 
@@ -741,10 +747,7 @@ def test_bounds_stay_below_the_textbook_optima_when_later_levels_keep_earlier_si
     monkeypatch.setattr(two_tier, "_FREE_SITES", 0)
     inst = random_instance(seed)
     d, w = inst["minutes"], inst["weights"]
-    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
-    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
-    expected = reference_levels(d, d, w, levels=levels, **kw, **sites)
-    assert expected is not None
+    expected, kw, sites = instance_optima(inst, levels, ex_s, ex_c, forb)
     r = plan_of(inst, count_objectives=levels, **sites).solve(mip_gap=0.0, time_limit_s=60)
     check_plan(r, d, d, w, **kw, **sites)
     stages = r.details["stages"]
@@ -777,11 +780,7 @@ def test_the_master_started_from_a_plan_returns_its_optimum(seed):
 @pytest.mark.parametrize(("seed", "levels", "ex_s", "ex_c", "forb"), CASES)
 def test_lp_bound_stays_below_the_textbook_optima(seed, levels, ex_s, ex_c, forb):
     inst = random_instance(seed)
-    d, w = inst["minutes"], inst["weights"]
-    kw = {k: inst[k] for k in ("q_street", "q_community", "t_street", "t_community")}
-    sites = {"existing_street": ex_s, "existing_community": ex_c, "forbidden": forb}
-    expected = reference_levels(d, d, w, levels=levels, **kw, **sites)
-    assert expected is not None
+    expected, _, sites = instance_optima(inst, levels, ex_s, ex_c, forb)
     plan = plan_of(inst, count_objectives=levels, **sites)
     opts = solver_options()
     s_pairs, c_pairs = plan._usable_pairs()
