@@ -389,7 +389,6 @@ def plan(
         )  # fmt: skip
         with _progress("plan") as progress:
             outcome = run_plan_workflow(request, progress=progress)
-        r = outcome.result
         table = Table(title="布点规划 layout plan")
         table.add_column("tier")
         table.add_column("existing", justify="right")
@@ -408,10 +407,8 @@ def plan(
                 f"{s['unserviceable_homes']} homes ({s['unserviceable_residents']:,.0f} "
                 "residents) unserviceable: too far from any walkable way (status in demand)"
             )
-        console.print(
-            f"status {r.status}, objective {r.objective:g}, proven bound {r.bound:g}, "
-            f"gap {r.gap:.2%}, {r.seconds:.1f} s"
-        )
+        for line in outcome.solved:
+            console.print(line, highlight=False)
         for line in outcome.notes:
             console.print(f"  {line}", highlight=False)
         console.print(f"wrote {outcome.out}/plan.gpkg, plan.xlsx, report.html")

@@ -465,6 +465,8 @@ class PlanOutcome:
     """Every demand point with ``status`` (served / unserviceable), sites and minutes."""
     summary: dict[str, Any] = field(default_factory=dict)
     """Counts: sites per tier existing/new, residents served, unserviceable homes."""
+    solved: list[str] = field(default_factory=list)
+    """What the solver proved, a line per level (count, bound, gap, status)."""
 
 
 @dataclass
@@ -805,7 +807,7 @@ def run_plan_workflow(
     from linli.audit.prepare import demand_from_osm
     from linli.network import attach_points, walk_network_from_osm
     from linli.planning.candidates import public_buildings, sites_along_network
-    from linli.reports.plan import plan_tables, write_plan
+    from linli.reports.plan import plan_tables, solve_lines, write_plan
 
     if request.tier not in ("both", "street", "community"):
         raise InputError(f"--tier: expected both, street or community; found {request.tier!r}")
@@ -1000,12 +1002,14 @@ def run_plan_workflow(
         tables.demand = tables.demand[tables.demand["status"] == "served"]
     default = "邻里中心补缺规划" if request.from_audit is not None else "邻里中心布点规划"
     title = request.title or f"{default}：{inputs.osm.name.split('.')[0]}"
+    tier_names = [t.name for t in planned]
     write_plan(tables, request.out, profile=profile, network=network, result=result,
-               title=title, method_notes=notes, lang=request.lang)  # fmt: skip
+               title=title, method_notes=notes, tier_names=tier_names,
+               lang=request.lang)  # fmt: skip
     report(progress, steps, steps)
     return PlanOutcome(
         result=result, sites=tables.sites, out=request.out, notes=notes, demand=tables.demand,
-        summary=tables.summary,
+        summary=tables.summary, solved=solve_lines(result, tier_names),
     )  # fmt: skip
 
 

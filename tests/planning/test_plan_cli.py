@@ -55,6 +55,11 @@ def test_plan_community_homes_for_given_demand(homes):
     assert sites["why"].str.len().gt(0).all()
     assert (out / "report.html").is_file()
     assert (out / "plan.xlsx").is_file()
+    # The count, with its proven bound, said on the console and in the report.
+    said = f"社区家园 {len(sites)} 处："
+    assert said in result.output
+    assert "下界" in result.output
+    assert said in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_plan_refuses_an_unknown_tier(homes):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 
 import geopandas as gpd
@@ -755,6 +757,22 @@ def test_bounds_stay_below_the_textbook_optima_when_later_levels_keep_earlier_si
     for stage, optimum in zip(stages[:-1], expected[:-1], strict=True):
         assert stage["bound"] <= optimum + 1e-6
         assert stage["objective"] >= optimum - 1e-6
+
+
+def test_solving_prints_nothing():
+    # HiGHS prints its banner once per process when the first ``highspy.Highs()`` is built,
+    # before output can be switched off: in a fresh process, nothing may reach stdout.
+    code = (
+        "import numpy as np\n"
+        "from linli.planning.two_tier import TwoTierPlan\n"
+        "d = np.array([[1.0, 9.0], [9.0, 1.0], [2.0, 3.0]])\n"
+        "r = TwoTierPlan.from_cost_matrices(d, d, weights=[5, 5, 5], street_capacity=100,\n"
+        "    community_capacity=10, street_walk_min=20, community_walk_min=5).solve()\n"
+        "assert r.status == 'optimal', r.status\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 4, 6])

@@ -2563,7 +2563,9 @@ def _highs_module() -> Any:
 
 
 def _new_highs(opts: _Options, *, mip_gap: float | None = None) -> highspy.Highs:
-    h: highspy.Highs = opts.highs.Highs()
+    # The compiled class: ``highspy.Highs()`` prints HiGHS's banner to stdout in its
+    # constructor, before output can be switched off (see ``_highs._new_highs``).
+    h: highspy.Highs = (getattr(opts.highs, "_Highs", None) or opts.highs.Highs)()
     _ok(h.setOptionValue("output_flag", False), "setOptionValue output_flag")
     gap = opts.mip_gap if mip_gap is None else mip_gap
     _ok(h.setOptionValue("mip_rel_gap", float(gap)), "setOptionValue mip_rel_gap")

@@ -27,7 +27,7 @@ from linli.reports import (
 )
 from linli.standards import Profile
 
-__all__ = ["PlanTables", "plan_tables", "write_plan"]
+__all__ = ["PlanTables", "plan_tables", "solve_lines", "write_plan"]
 
 HEADERS_ZH = {
     "site": "站点",
@@ -340,6 +340,63 @@ def _treatment(summary: Mapping[str, Any], profile: Profile) -> list[str]:
     return lines
 
 
+STATUS_ZH = {
+    "optimal": "已证明最优",
+    "time_limit": "达到时限",
+    "gap_limit": "达到差距限",
+    "heuristic": "启发式",
+    "infeasible": "无可行方案",
+    "error": "出错",
+}
+
+
+def solve_lines(result: Any, tier_names: Sequence[str]) -> list[str]:
+    """What the solver proved, one line per level, in Chinese and English.
+
+    A plan of both tiers is solved level by level (fewest street centres, then fewest
+    community homes, then least walking); each level has its own count, proven bound and
+    gap, and the planner needs all of them, not only the first level's.  ``tier_names`` are
+    the planned tiers' names, street tier first.
+
+    >>> from types import SimpleNamespace as NS
+    >>> r = NS(objective=3, bound=3, gap=0.0, status="optimal", seconds=2.0, details={})
+    >>> for line in solve_lines(r, ["街道中心"]):
+    ...     print(line)
+    街道中心 3 处：已证明最优（下界 3，差距 0.00%） centres: 3, optimal (proven bound 3, gap 0.00%)
+    求解用时 solve time 2.0 s
+    """
+    stages = result.details.get("stages") or [
+        {"kind": "count", "level": 0, "weights": (1.0, 0.0), "objective": result.objective,
+         "bound": result.bound, "gap": result.gap, "status": result.status}
+    ]  # fmt: skip
+    lines = []
+    for st in stages:
+        status = str(st["status"])
+        zh = STATUS_ZH.get(status, status)
+        if str(st.get("model_status", "")).startswith("not run"):
+            zh, status = "未求解（时限已到）", "not run (time limit)"
+        if st["kind"] == "walking":
+            what, unit, en = "步行总时间", "人·分钟", "walking, resident-minutes"
+        else:
+            unit, en = "处", "centres"
+            a_s, a_c = st["weights"]
+            if (a_s, a_c) == (1.0, 0.0):
+                what = tier_names[0]
+            elif (a_s, a_c) == (0.0, 1.0):
+                what = tier_names[-1]
+            elif a_s == a_c:
+                what = "站点总数（" + "、".join(tier_names) + "）"
+            else:
+                what = f"加权站点数 {a_s:g}×{tier_names[0]} + {a_c:g}×{tier_names[-1]}"
+        value, bound, gap = f"{st['objective']:,.0f}", f"{st['bound']:,.0f}", f"{st['gap']:.2%}"
+        lines.append(
+            f"{what} {value} {unit}：{zh}（下界 {bound}，差距 {gap}） "
+            f"{en}: {value}, {status} (proven bound {bound}, gap {gap})"
+        )
+    lines.append(f"求解用时 solve time {result.seconds:.1f} s")
+    return lines
+
+
 def write_plan(
     tables: PlanTables,
     out: str | Path,
@@ -349,6 +406,7 @@ def write_plan(
     result: Any,
     title: str,
     method_notes: Sequence[str] = (),
+    tier_names: Sequence[str] | None = None,
     lang: str = "zh",
 ) -> Path:
     """Write ``plan.gpkg`` (sites, service_areas, demand), ``plan.xlsx`` and ``report.html``.
@@ -370,6 +428,9 @@ def write_plan(
         For the solver's status, bound and gap.
     title : str
     method_notes : sequence of str
+    tier_names : sequence of str, optional
+        The planned tiers' names, street tier first (default: the profile's tiers), for
+        the solver's lines (:func:`solve_lines`).
     lang : {"zh", "en"}
 
     Returns
@@ -384,6 +445,9 @@ def write_plan(
     summary = tables.summary or _summary(sites, tables.demand, {})
     treatment = _treatment(summary, profile)
     lost = tables.demand[tables.demand["status"] == "unserviceable"]
+    solved = solve_lines(result, tier_names or [t.name for t in profile.tiers])
+    stages = result.details.get("stages") or [{"kind": "count", "gap": result.gap}]
+    worst_gap = max(float(st["gap"]) for st in stages if st["kind"] == "count")
     with atomic_dir(out_dir) as tmp:
         gpkg = tmp / "plan.gpkg"
         sites.to_file(gpkg, layer="sites", driver="GPKG")
@@ -395,8 +459,7 @@ def write_plan(
             {"站点 sites": _plain(sites), "居民点 demand": _plain(tables.demand)},
             headers_zh=HEADERS_ZH,
             notes=[
-                f"status {result.status}; objective {result.objective:g}; bound {result.bound:g}; "
-                f"gap {result.gap:.4%}; {result.seconds:.1f} s",
+                *solved,
                 *treatment,
                 *method_notes,
             ],
@@ -448,9 +511,9 @@ def write_plan(
             Figure(label="无法服务的居民点", value=summary["unserviceable_homes"], unit="处",
                    fmt="{:,.0f}", note=f"{summary['unserviceable_residents']:,.0f} 人",
                    tone="warning" if summary["unserviceable_homes"] else "good"),
-            Figure(label="最优性差距", value=result.gap, fmt="{:.2%}",
-                   note=f"{result.status}, {result.seconds:.1f} s",
-                   tone="good" if result.gap <= 0.01 else "warning"),
+            Figure(label="最优性差距", value=worst_gap, fmt="{:.2%}",
+                   note="站点数与已证明下界之差，各层级中最大者；见下方求解说明",
+                   tone="good" if worst_gap <= 0.01 else "warning"),
         ]  # fmt: skip
         blocks: list[Any] = [
             Text(
@@ -484,8 +547,9 @@ def write_plan(
             sections=[Section(title="规划站点与服务范围", blocks=blocks)],
             sources=[OSM_SOURCE],
             method_notes=[
-                f"求解 solver: HiGHS; status {result.status}; objective {result.objective:g}; "
-                f"proven bound {result.bound:g}; gap {result.gap:.4%}; {result.seconds:.1f} s.",
+                "求解 solver: linli（拉格朗日下界与局部搜索）+ HiGHS；各层级的站点数、"
+                "已证明的下界与差距 (each level's count, proven bound and gap):",
+                *solved,
                 *method_notes,
             ],
             lang="en" if lang == "en" else "zh",
