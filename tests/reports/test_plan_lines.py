@@ -60,3 +60,11 @@ def test_a_single_tier_result_is_one_line_and_the_time():
         "gap 25.00%)",
         "求解用时 solve time 1.5 s",
     ]
+
+
+def test_a_stage_not_run_says_why():
+    r = two_tier_result()
+    r.details["stages"][-1] = dict(r.details["stages"][-1], model_status="not run: model too large")
+    lines = solve_lines(r, NAMES)
+    assert "未求解（模型过大" in lines[2]
+    assert "not run: model too large" in lines[2]

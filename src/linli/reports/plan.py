@@ -350,6 +350,9 @@ STATUS_ZH = {
 }
 
 
+NOT_RUN_ZH = {"time limit reached": "时限已到", "model too large": "模型过大，保留上一层级的方案"}
+
+
 def solve_lines(result: Any, tier_names: Sequence[str]) -> list[str]:
     """What the solver proved, one line per level, in Chinese and English.
 
@@ -373,8 +376,10 @@ def solve_lines(result: Any, tier_names: Sequence[str]) -> list[str]:
     for st in stages:
         status = str(st["status"])
         zh = STATUS_ZH.get(status, status)
-        if str(st.get("model_status", "")).startswith("not run"):
-            zh, status = "未求解（时限已到）", "not run (time limit)"
+        why = str(st.get("model_status", ""))
+        if why.startswith("not run"):
+            zh = "未求解（" + NOT_RUN_ZH.get(why.removeprefix("not run: "), why) + "）"
+            status = why
         if st["kind"] == "walking":
             what, unit, en = "步行总时间", "人·分钟", "walking, resident-minutes"
         else:
