@@ -103,3 +103,14 @@ def test_demo_audits_the_shipped_helsinki_extract(tmp_path):
     assert "假设" in html  # hypothetical facilities are labelled
     assert (out / "audit.xlsx").is_file()
     assert not list(out.glob(".linli-*"))
+    # ... then the same area planned from scratch: both tiers, everyone served in reach.
+    sites = gpd.read_file(out / "plan" / "plan.gpkg", layer="sites")
+    assert set(sites["tier"]) == {"street_centre", "community_home"}
+    assert set(sites["kind"]) == {"new"}
+    planned = gpd.read_file(out / "plan" / "plan.gpkg", layer="demand")
+    served = planned[planned["status"] == "served"]
+    assert served["population"].sum() == pytest.approx(demand["population"].sum(), rel=1e-6)
+    assert (served["community_walk_min"] <= 10 + 1e-9).all()
+    assert (served["street_walk_min"] <= 20 + 1e-9).all()
+    assert "社区家园" in result.output
+    assert (out / "plan" / "report.html").is_file()

