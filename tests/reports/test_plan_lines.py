@@ -68,3 +68,4 @@ def test_a_stage_not_run_says_why():
     lines = solve_lines(r, NAMES)
     assert "未求解（模型过大" in lines[2]
     assert "not run: model too large" in lines[2]
+    assert "下界" not in lines[2]  # a stage not run proves nothing

@@ -376,10 +376,12 @@ def solve_lines(result: Any, tier_names: Sequence[str]) -> list[str]:
     for st in stages:
         status = str(st["status"])
         zh = STATUS_ZH.get(status, status)
+        value, bound, gap = f"{st['objective']:,.0f}", f"{st['bound']:,.0f}", f"{st['gap']:.2%}"
+        proven = (f"（下界 {bound}，差距 {gap}）", f" (proven bound {bound}, gap {gap})")
         why = str(st.get("model_status", ""))
-        if why.startswith("not run"):
+        if why.startswith("not run"):  # no bound to speak of: the stage kept the plan before
             zh = "未求解（" + NOT_RUN_ZH.get(why.removeprefix("not run: "), why) + "）"
-            status = why
+            status, proven = why, ("", "")
         if st["kind"] == "walking":
             what, unit, en = "步行总时间", "人·分钟", "walking, resident-minutes"
         else:
@@ -393,11 +395,7 @@ def solve_lines(result: Any, tier_names: Sequence[str]) -> list[str]:
                 what = "站点总数（" + "、".join(tier_names) + "）"
             else:
                 what = f"加权站点数 {a_s:g}×{tier_names[0]} + {a_c:g}×{tier_names[-1]}"
-        value, bound, gap = f"{st['objective']:,.0f}", f"{st['bound']:,.0f}", f"{st['gap']:.2%}"
-        lines.append(
-            f"{what} {value} {unit}：{zh}（下界 {bound}，差距 {gap}） "
-            f"{en}: {value}, {status} (proven bound {bound}, gap {gap})"
-        )
+        lines.append(f"{what} {value} {unit}：{zh}{proven[0]} {en}: {value}, {status}{proven[1]}")
     lines.append(f"求解用时 solve time {result.seconds:.1f} s")
     return lines
 
