@@ -12,7 +12,14 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from linli._errors import LinliError
@@ -52,11 +59,12 @@ def _errors() -> Iterator[None]:
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+def _progress(label: str, *, percent: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A rich bar on stderr; ``percent`` for work counted in units no one reads (ticks)."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TaskProgressColumn() if percent else MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=False,
@@ -387,7 +395,7 @@ def plan(
             dem=dem, dem_gaps=dem_gaps, spacing_m=spacing_m, public_buildings=public_buildings,
             time_limit_s=time_limit_s, keep_unserviceable=keep_unserviceable, lang=lang,
         )  # fmt: skip
-        with _progress("plan") as progress:
+        with _progress("plan", percent=True) as progress:
             outcome = run_plan_workflow(request, progress=progress)
         _print_plan(outcome)
 
@@ -442,6 +450,6 @@ def demo(
         _print_outcome(outcome)
         plan_request = demo_plan_request(request, float(outcome.result.summary["population"]))
         console.print("[bold]linli demo[/] — 布点规划 layout plan, as if no centre existed yet")
-        with _progress("plan") as progress:
+        with _progress("plan", percent=True) as progress:
             planned = run_plan_workflow(plan_request, progress=progress)
         _print_plan(planned)

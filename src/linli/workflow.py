@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from linli._errors import InputError, Problem
-from linli._progress import ProgressCallback, report
+from linli._progress import ProgressCallback, forward_only, report, ticking
 
 __all__ = [
     "AuditOutcome",
@@ -774,6 +774,10 @@ def _plan_inputs(request: PlanRequest) -> _PlanInputs:
     )
 
 
+_TICKS = 100
+"""Progress units per step of the plan, so that the solve's step moves with its clock."""
+
+
 def run_plan_workflow(
     request: PlanRequest, *, progress: ProgressCallback | None = None
 ) -> PlanOutcome:
@@ -831,18 +835,23 @@ def run_plan_workflow(
     if request.tier not in ("both", "street", "community"):
         raise InputError(f"--tier: expected both, street or community; found {request.tier!r}")
     steps = 6
-    report(progress, 0, steps)
+    progress = forward_only(progress)  # a retried solve must not rewind the bar
+
+    def step(done: int) -> None:  # a solve's time limit moves the bar within its step
+        report(progress, done * _TICKS, steps * _TICKS)
+
+    step(0)
     inputs = _plan_inputs(request)
     profile = inputs.profile
     notes = list(inputs.notes)
     user_sites = _read_layer(request.candidates, "candidate sites") if request.candidates else None
-    report(progress, 1, steps)
+    step(1)
 
     gaps: Any = inputs.dem_gaps
     network = walk_network_from_osm(
         inputs.osm, dem=inputs.dem, dem_gaps=gaps, area=inputs.area, profile=profile
     )
-    report(progress, 2, steps)
+    step(2)
     demand = inputs.demand
     if demand is None:
         if inputs.population is None:
@@ -908,7 +917,7 @@ def run_plan_workflow(
             f"{len(existing_community) - len(existing_street)} existing community homes kept; "
             "residents already within their circle are held at the nearest one with room."
         )
-    report(progress, 3, steps)
+    step(3)
 
     # Homes whose walk to the nearest way alone exceeds the circle: no site can serve them.
     circle = min(float(t.walk_min) for t in planned)
@@ -957,8 +966,9 @@ def run_plan_workflow(
                 held_matrix(matrix, held[t.id]), cutoff=float(t.walk_min), weights=weights,
                 capacity=float(t.population_max), required=required,
             )  # fmt: skip
-        report(progress, 4, steps)
-        result = model.solve(time_limit_s=request.time_limit_s, mip_gap=request.mip_gap)
+        step(4)
+        with ticking(progress, 4 * _TICKS, _TICKS, steps * _TICKS, request.time_limit_s):
+            result = model.solve(time_limit_s=request.time_limit_s, mip_gap=request.mip_gap)
         return result, matrix, held
 
     rows = np.flatnonzero(~far).astype(np.int64)
@@ -993,7 +1003,7 @@ def run_plan_workflow(
         )
         rows = np.setdiff1d(rows, cut_off)
         result, matrix, held = build_and_solve(rows, sites)
-    report(progress, 5, steps)
+    step(5)
     if result.status == "infeasible":
         where = demand.iloc[rows[result.unreachable[:10]]].geometry.representative_point()
         shown = ", ".join(
@@ -1025,7 +1035,7 @@ def run_plan_workflow(
     write_plan(tables, request.out, profile=profile, network=network, result=result,
                title=title, method_notes=notes, tier_names=tier_names,
                lang=request.lang)  # fmt: skip
-    report(progress, steps, steps)
+    step(steps)
     return PlanOutcome(
         result=result, sites=tables.sites, out=request.out, notes=notes, demand=tables.demand,
         summary=tables.summary, solved=solve_lines(result, tier_names),

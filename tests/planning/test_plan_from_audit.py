@@ -159,7 +159,16 @@ def test_plan_from_audit_keeps_the_existing_centre_and_plans_only_the_rest(audit
 def test_the_far_home_is_kept_unserviceable_and_counted(audited):
     out, _, _, tmp = audited
     folder = tmp / "plan-both"
-    plan = run_plan_workflow(PlanRequest(from_audit=out, out=folder))
+    seen: list[tuple[int, int]] = []
+    plan = run_plan_workflow(
+        PlanRequest(from_audit=out, out=folder), progress=lambda d, t: seen.append((d, t))
+    )
+    # The bar only moves forward, ends full, and one total holds throughout.
+    done = [d for d, _ in seen]
+    assert done == sorted(done)
+    assert done[0] == 0
+    assert len({t for _, t in seen}) == 1
+    assert done[-1] == seen[-1][1]
     demand = gpd.read_file(folder / "plan.gpkg", layer="demand")
     far = _far_home(demand)
     assert demand["status"].iloc[far] == "unserviceable"
