@@ -697,6 +697,16 @@ def assert_serves(plan: TwoTierPlan, inc: two_tier._Incumbent) -> None:
     assert not inc.y_community[plan.forbidden].any()
 
 
+def start_with_every_site(plan: TwoTierPlan, opts: two_tier._Options) -> two_tier._Incumbent:
+    s_pairs, c_pairs = plan._usable_pairs()
+    y = ~plan.forbidden
+    x_s = two_tier._assign(s_pairs, plan.weights, plan.street_capacity, y, opts).x
+    x_c = two_tier._assign(c_pairs, plan.weights, plan.community_capacity, y, opts).x
+    assert x_s is not None
+    assert x_c is not None
+    return two_tier._Incumbent(y.copy(), y.copy(), x_s, x_c)
+
+
 @pytest.mark.parametrize(
     ("seed", "ex_s", "ex_c", "forb"), [(0, (), (), ()), (9, (2,), (), (0,)), (6, (), (1, 4), (3,))]
 )
@@ -704,14 +714,8 @@ def test_local_search_keeps_every_plan_feasible(seed, ex_s, ex_c, forb):
     inst = random_instance(seed)
     plan = plan_of(inst, existing_street=ex_s, existing_community=ex_c, forbidden=forb)
     opts = solver_options()
-    s_pairs, c_pairs = plan._usable_pairs()
     # Every allowed site open: feasible, and most sites are redundant.
-    y = ~plan.forbidden
-    x_s = two_tier._assign(s_pairs, plan.weights, plan.street_capacity, y, opts).x
-    x_c = two_tier._assign(c_pairs, plan.weights, plan.community_capacity, y, opts).x
-    assert x_s is not None
-    assert x_c is not None
-    start = two_tier._Incumbent(y.copy(), y.copy(), x_s, x_c)
+    start = start_with_every_site(plan, opts)
     assert_serves(plan, start)
     fewer_street = plan._improved((1.0, 0.0), start, opts)
     assert_serves(plan, fewer_street)
@@ -737,6 +741,64 @@ def test_local_search_stops_at_the_deadline_with_a_feasible_plan():
     late = plan._improved((1.0, 1.0), start, solver_options(seconds=0.0))
     assert late.y_community.sum() == plan.n_sites  # no time: nothing closed
     assert_serves(plan, late)
+
+
+@pytest.mark.parametrize(
+    ("seed", "ex_s", "ex_c", "forb"), [(0, (), (), ()), (9, (2,), (), (0,)), (6, (), (1, 4), (3,))]
+)
+@pytest.mark.parametrize("weights", [(1.0, 0.0), (0.0, 1.0)])
+def test_search_keeps_every_plan_feasible_and_never_larger(seed, ex_s, ex_c, forb, weights):
+    inst = random_instance(seed)
+    plan = plan_of(inst, existing_street=ex_s, existing_community=ex_c, forbidden=forb)
+    start = start_with_every_site(plan, solver_options())
+    if weights[1] > 0:  # a community home holding a street centre stays: fewer of those first
+        start = plan._improved((1.0, 0.0), start, solver_options())
+    # Down to one site fewer than the start: it stops there (or at the deadline).
+    target = start.count(weights) - 1
+    found, tries = plan._searched(weights, start, target, solver_options())
+    assert tries > 0
+    assert_serves(plan, found)
+    assert found.count(weights) < start.count(weights)
+    expected, _, _ = instance_optima(inst, STREET_FIRST, ex_s, ex_c, forb)
+    assert found.y_street.sum() >= expected[0]
+
+
+def test_search_stops_at_a_proven_bound():
+    plan = plan_of(random_instance(0))
+    start = start_with_every_site(plan, solver_options())
+    found, tries = plan._searched((0.0, 1.0), start, start.count((0.0, 1.0)), solver_options())
+    assert tries == 0
+    assert found is start
+
+
+@pytest.mark.parametrize("walking", [True, False])
+def test_the_last_level_gets_the_walking_stages_time_when_that_stage_is_skipped(
+    monkeypatch, walking
+):
+    # The walking stage is skipped above _WALKING_MIP_PAIRS: its share of the time goes to
+    # the last count level, whose deadline is then the solve's.
+    if not walking:
+        monkeypatch.setattr(two_tier, "_WALKING_MIP_PAIRS", 0)
+    deadlines: list[float] = []
+    count_level = TwoTierPlan._count_level
+
+    def recording(self, level, weights, master, mip, best, opts):
+        deadlines.append(opts.deadline)
+        return count_level(self, level, weights, master, mip, best, opts)
+
+    monkeypatch.setattr(TwoTierPlan, "_count_level", recording)
+    limit = 1000.0
+    before = time.perf_counter()
+    r = plan_of(random_instance(0)).solve(time_limit_s=limit)
+    after = time.perf_counter()
+    assert len(deadlines) == len(STREET_FIRST)
+    walking_stage = r.details["stages"][-1]
+    assert ("not run" in walking_stage["model_status"]) is not walking
+    if walking:
+        # 1 - _LAST_LEVEL_SHARE of the time left stays for the walking stage.
+        assert deadlines[-1] <= after + limit * two_tier._LAST_LEVEL_SHARE + 1e-6
+    else:
+        assert before + limit <= deadlines[-1] <= after + limit
 
 
 @pytest.mark.parametrize(("seed", "levels", "ex_s", "ex_c", "forb"), CASES[:3] + CASES[5:])

@@ -181,19 +181,25 @@ class TwoTierPlan:
     is optimal for the level.  A tier that no level has counted yet opens at every allowed
     site while it costs nothing.  Plans are improved by a local search that closes the
     counted tier's sites one at a time, least loaded first, while the residents still fit
-    (each closure checked by a maximum flow and an assignment, so the plan stays feasible):
-    on the greedy start, and on the level's plan when the clock stops the master above its
-    bound.  A level counting community homes alone after a level counted street centres
-    also starts from a plan whose street centres (as many as before) stand where few
-    community homes reach everyone (``_other_tier_first``: set covers, capacity checked as
-    above).  On parts with more than :data:`_FREE_SITES` sites a later level keeps the
-    earlier level's sites of the tier it does not count; its bound is then that of its
-    tier alone (a relaxation).  When the clock stops a level above its bound, the LP
-    relaxation of each counted tier alone, with every link :math:`x_{ij} \le y_j`, bounds
-    it too (``_lp_bound``; demand points reaching the same sites merged, solved by the
+    (each closure checked by a maximum flow and an assignment, so the plan stays feasible;
+    passes repeat while one closes a site, the loads having moved): on the greedy start, and
+    on the level's plan when the clock stops the master above its bound.  A level counting
+    community homes alone after a level counted street centres also starts from a plan whose
+    street centres (as many as before) stand where few community homes reach everyone
+    (``_other_tier_first``: set covers, capacity checked as above).  On parts with more than
+    :data:`_FREE_SITES` sites a later level keeps the earlier level's sites of the tier it
+    does not count; its bound is then that of its tier alone (a relaxation), cut like the
+    master (capacity and packing cuts on the relaxation's sites) and solved again until its
+    sites fit or its time is up.  When the clock stops a level above its bound, the LP
+    relaxation of each counted tier alone, with every link :math:`x_{ij} \le y_j`, bounds it
+    too (``_lp_bound``; demand points reaching the same sites merged, solved by the
     interior-point method in the last :data:`_LP_SHARE` of the level's time): where the
-    circles overlap and the capacities bind it is far above residents / capacity and
-    above the cover alone.
+    circles overlap and the capacities bind it is far above residents / capacity and above
+    the cover alone.  What the level's time has left after that goes to a search for a
+    smaller plan (``_searched``: two neighbouring sites closed, the plan repaired greedily
+    and thinned by the local search), so the level ends at its deadline unless its plan
+    meets the bound.  The last level takes :data:`_LAST_LEVEL_SHARE` of the time left, all
+    of it when the walking stage will not run (:data:`_WALKING_MIP_PAIRS`).
 
     Walking stage: the full MIP (1)-(5) with every valid cut and the levels' rows, solved
     by HiGHS from the last level's plan (its assignment already the least walking for its
@@ -585,10 +591,13 @@ class TwoTierPlan:
         mip = _Mip.build(self, s_pairs, c_pairs)
         stages: list[_Stage] = []
         best: _Incumbent | None = None
+        too_big = mip.street.n + mip.community.n > _WALKING_MIP_PAIRS
+        last = len(self.count_objectives) - 1
         for level, weights in enumerate(self.count_objectives):
             # A share of the time left, so that a hard level leaves time to the later ones
-            # (what it does not use flows on).
-            share = _LEVEL_SHARE if level < len(self.count_objectives) - 1 else _LAST_LEVEL_SHARE
+            # (what it does not use flows on); the last level takes all of it when the
+            # walking stage will not run.
+            share = _LEVEL_SHARE if level < last else 1.0 if too_big else _LAST_LEVEL_SHARE
             left = deadline - time.perf_counter()
             level_opts = replace(opts, deadline=time.perf_counter() + share * max(left, 0.0))
             stage, best = self._count_level(level, weights, master, mip, best, level_opts)
@@ -609,7 +618,6 @@ class TwoTierPlan:
         assert best is not None  # every count level left a plan
         cost = mip.walking_cost(self.weights)
         start_from = best.vector()
-        too_big = mip.street.n + mip.community.n > _WALKING_MIP_PAIRS
         if time.perf_counter() < deadline and not too_big:
             h = _new_highs(opts)
             mip.pass_to(h, highs, master.rows)
@@ -664,7 +672,8 @@ class TwoTierPlan:
         earlier level's sites, and bounds its tier alone (:meth:`_Master.relaxed_bound`).
         A level counting community homes alone first re-places the street centres
         (:meth:`_other_tier_first`); a level not closed by its end gets the LP bound of
-        :meth:`_lp_bound` in the time kept for it.
+        :meth:`_lp_bound` in the time kept for it, and the time the bound leaves goes to
+        :meth:`_searched` for a smaller plan.
         """
         t0 = time.perf_counter()
         n = self.n_sites
@@ -810,12 +819,32 @@ class TwoTierPlan:
             # The bound of this level's tier alone (a relaxation), with the cuts found on
             # its sites while the other tier was kept.
             master.fix(fixed[0], None)
-            if best is not None and time.perf_counter() < opts.deadline:
-                keep = n if fixed[0] == 0 else 0
-                cost = np.repeat([a_s, a_c], n).astype(np.float64)
+            keep = n if fixed[0] == 0 else 0
+            pairs, cap, _ = tiers[keep // n]
+            cost = np.repeat([a_s, a_c], n).astype(np.float64)
+            bound_rounds = 0
+            while best is not None and time.perf_counter() < opts.deadline:
                 now = np.concatenate([best.y_street, best.y_community])
-                proven = max(proven, master.relaxed_bound(cost, keep, now, opts))
-                model_status += "; bound of the counted tier alone"
+                value, sites = master.relaxed_bound(cost, keep, now, opts)
+                proven = max(proven, value)
+                bound_rounds += 1
+                if sites is None:
+                    break
+                y = sites[keep : keep + n]
+                # The relaxation's sites where the residents do not fit: cut them off (valid
+                # cuts) and solve it again, so the bound climbs towards the tier's optimum.
+                new = []
+                for group in _short_groups(pairs, self.weights, cap, y):
+                    new.append(_capacity_cut(group, self.weights, cap, keep))
+                    packing = _packing_cut(group, self.weights, cap, y, keep)
+                    new += [packing] if packing is not None else []
+                if not new:
+                    break
+                for row in new:
+                    master.add_row(row)
+                cuts += len(new)
+            if bound_rounds:
+                model_status += f"; bound of the counted tier alone ({bound_rounds} round(s))"
         if direct and time.perf_counter() < opts.deadline:
             h = _new_highs(opts)
             mip.pass_to(h, opts.highs, master.rows)
@@ -843,6 +872,15 @@ class TwoTierPlan:
             if lp > proven:
                 model_status += f"; LP / Lagrangian bound {lp:.6g}"
                 proven = lp
+            # The time the bound left: a search for a smaller plan, down to the bound.
+            target = float(np.ceil(proven - 1e-6)) if _integral(a_s, a_c) else proven
+            searched, tries = self._searched(weights, best, target, level_opts)
+            if tries:
+                model_status += (
+                    f"; search {best.count(weights):g} -> {searched.count(weights):g} "
+                    f"({tries} tries)"
+                )
+                best = searched
         objective = best.count(weights) if best is not None else float("nan")
         if _integral(a_s, a_c) and np.isfinite(proven):
             proven = float(np.ceil(proven - 1e-6))  # a count of whole centres
@@ -1277,6 +1315,53 @@ class TwoTierPlan:
             )
         return _Incumbent(y_s, y_c, x_s, x_c)
 
+    def _searched(
+        self, weights: CountObjective, plan: _Incumbent, target: float, opts: _Options
+    ) -> tuple[_Incumbent, int]:
+        """``plan`` improved by closing two sites and repairing until the deadline; (plan, tries).
+
+        A large-neighbourhood search on the tier this level counts (community homes when
+        both are counted): a random open site and the open site sharing most demand points
+        with it close, :meth:`_repaired` opens sites where the residents no longer fit
+        (greedily: often one site serving both groups) and :meth:`_improved` closes what
+        is left over.  A plan no larger than the current one becomes current (a plateau is
+        walked on), the smallest is kept; it stops at ``target`` (a proven bound) or at
+        ``opts.deadline``.  Every plan it keeps is feasible; it proves nothing.
+        """
+        community = weights[1] > 0
+        s_pairs, c_pairs = self._usable_pairs()
+        pairs = c_pairs if community else s_pairs
+        by_site = _by_site(pairs, self.n_demand, self.n_sites)
+        rng = np.random.default_rng(0)
+        best = current = plan
+        tries = 0
+        while time.perf_counter() < opts.deadline and best.count(weights) > target + 1e-9:
+            y_s, y_c = current.y_street.copy(), current.y_community.copy()
+            if community:
+                y, kept = y_c, self.existing_community | self.existing_street | y_s
+            else:
+                y, kept = y_s, self.existing_street
+            free = np.flatnonzero(y & ~kept)
+            if free.size == 0:
+                break
+            tries += 1
+            j = int(rng.choice(free))
+            shared = by_site.T @ by_site[:, [j]].toarray().ravel()
+            shared[~y | kept] = 0.0
+            shared[j] = 0.0
+            y[j] = False
+            if shared.max(initial=0.0) > 0:
+                y[int(np.argmax(shared))] = False
+            repaired = self._repaired(weights, y_s, y_c, opts)
+            if repaired is None:
+                continue
+            found = self._improved(weights, repaired, opts)
+            if found.count(weights) <= current.count(weights) + 1e-9:
+                current = found
+                if found.count(weights) < best.count(weights) - 1e-9:
+                    best = found
+        return best, tries
+
     def _usable_pairs(self) -> tuple[_Pairs, _Pairs]:
         return (
             self._usable(self.street_pairs, self.street_capacity),
@@ -1569,7 +1654,9 @@ class _Master:
             lower = upper = values.astype(np.float64)
         _ok(self.h.changeColsBounds(n, cols, lower, upper), "changeColsBounds (master)")
 
-    def relaxed_bound(self, cost: F8, keep_offset: int, start: B1, opts: _Options) -> float:
+    def relaxed_bound(
+        self, cost: F8, keep_offset: int, start: B1, opts: _Options
+    ) -> tuple[float, B1 | None]:
         """A bound on ``cost`` over the kept tier's rows alone: a relaxation of the level.
 
         The other tier's covering rows, the rows on its columns and the earlier levels'
@@ -1615,9 +1702,16 @@ class _Master:
         h.run()
         name = getattr(h.getModelStatus(), "name", "")
         if name == "kInfeasible":
-            return np.inf
-        bound = float(h.getInfo().mip_dual_bound)
-        return bound if np.isfinite(bound) else -np.inf
+            return np.inf, None
+        info = h.getInfo()
+        bound = float(info.mip_dual_bound)
+        sol = h.getSolution()
+        y = (
+            np.asarray(sol.col_value) > 0.5
+            if name == "kOptimal" and sol.value_valid and int(info.primal_solution_status) == 2
+            else None
+        )
+        return (bound if np.isfinite(bound) else -np.inf), y
 
     def drop_heuristic_rows(self) -> None:
         """Forget the heuristic cuts (they held for one level only)."""
@@ -2197,13 +2291,9 @@ def _greedy_sites(
     site reaching most of a short group's residents opens in each.  ``grow=False`` only
     checks ``open_``.  A heuristic: it proves nothing.
     """
-    from scipy import sparse
-
     m, n = int(weights.shape[0]), int(capacity.shape[0])
     y = open_ & allowed
-    by_site = sparse.csc_array(
-        (np.ones(pairs.n), (pairs.demand, pairs.site)), shape=(m, n)
-    )  # pairs per site, column-wise
+    by_site = _by_site(pairs, m, n)
     covered = np.zeros(m, dtype=bool)
     covered[pairs.demand[y[pairs.site]]] = True
     if grow:
@@ -2241,6 +2331,15 @@ def _greedy_sites(
     return None
 
 
+def _by_site(pairs: _Pairs, n_demand: int, n_sites: int) -> Any:
+    """The pairs as a 0/1 matrix demand points x sites, column-wise (the points per site)."""
+    from scipy import sparse
+
+    return sparse.csc_array(
+        (np.ones(pairs.n), (pairs.demand, pairs.site)), shape=(n_demand, n_sites)
+    )
+
+
 def _drop_sites(
     pairs: _Pairs,
     weights: F8,
@@ -2254,27 +2353,33 @@ def _drop_sites(
 
     Tries the open sites not in ``keep``, least loaded first: one closes if every demand
     point it serves has another open site within its circle, the residents fit split (a
-    maximum flow, :func:`_short_groups`) and whole (:func:`_assign`, walking least).  Each
-    closure keeps the plan feasible, so the clock may stop it at any point.  Proves nothing.
+    maximum flow, :func:`_short_groups`) and whole (:func:`_assign`, walking least).  Passes
+    repeat while one closes a site: the new assignment moves the loads, and a site that did
+    not close before may close now.  Each closure keeps the plan feasible, so the clock may
+    stop it at any point.  Proves nothing.
     """
     y = open_.copy()
     m = int(weights.shape[0])
-    load = np.bincount(pairs.site[x], weights=weights[pairs.demand[x]], minlength=y.shape[0])
     reach = np.bincount(pairs.demand, weights=y[pairs.site].astype(np.float64), minlength=m)
-    for j in np.flatnonzero(y & ~keep)[np.argsort(load[y & ~keep], kind="stable")]:
-        if time.perf_counter() >= opts.deadline:
-            break
-        served = pairs.demand[pairs.site == j]
-        if (reach[served] < 2).any():
-            continue  # someone has no other open site within the circle
-        y[j] = False
-        if not _short_groups(pairs, weights, capacity, y):
-            done = _assign(pairs, weights, capacity, y, opts)
-            if done.x is not None:
-                x = done.x
-                reach[served] -= 1
-                continue
-        y[j] = True
+    closed = True
+    while closed:
+        closed = False
+        load = np.bincount(pairs.site[x], weights=weights[pairs.demand[x]], minlength=y.shape[0])
+        for j in np.flatnonzero(y & ~keep)[np.argsort(load[y & ~keep], kind="stable")]:
+            if time.perf_counter() >= opts.deadline:
+                return y, x
+            served = pairs.demand[pairs.site == j]
+            if (reach[served] < 2).any():
+                continue  # someone has no other open site within the circle
+            y[j] = False
+            if not _short_groups(pairs, weights, capacity, y):
+                done = _assign(pairs, weights, capacity, y, opts)
+                if done.x is not None:
+                    x = done.x
+                    reach[served] -= 1
+                    closed = True
+                    continue
+            y[j] = True
     return y, x
 
 
@@ -2285,7 +2390,8 @@ _LOCAL_SHARE = 0.15
 _GREEDY_SHARE = 0.3
 """Share of a count level's time the greedy start may take."""
 _LP_SHARE = 0.3
-"""Share of a count level's time kept for its LP bound (:meth:`TwoTierPlan._lp_bound`)."""
+"""Share of a count level's time kept for its LP bound (:meth:`TwoTierPlan._lp_bound`); what
+the bound leaves goes to :meth:`TwoTierPlan._searched`."""
 _LP_SLACK = 1e-5
 """Relative margin taken off the bounds of :func:`_tier_lp` (interior point, tolerance 1e-8)
 and :func:`_tier_lagrangian` (rounding in its sums)."""
@@ -2314,7 +2420,9 @@ _FIXED_SHARE = 0.6
 _LEVEL_SHARE = 0.45
 """Share of the time left that a count level other than the last may take."""
 _LAST_LEVEL_SHARE = 0.85
-"""Share of the time left that the last count level may take (the rest: the walking stage)."""
+"""Share of the time left that the last count level may take (the rest: the walking stage);
+all of it when the walking stage will not run (Porto, 60 s: the community level then had
+52 s instead of 43)."""
 _REPAIR_S = 2.0
 """Seconds each repair of a split assignment may take (a heuristic step)."""
 _ASSIGN_S = 5.0
