@@ -21,6 +21,7 @@ from linli.planning.median import (
     _pipeline,
     _Relaxation,
     capacitated_warm,
+    iterated_swaps,
     lagrangian_bound,
     median_warm,
     vertex_substitution,
@@ -107,6 +108,32 @@ def test_vertex_substitution_finds_the_swap() -> None:
     assert plan.tolist() == [False, True]
     assert value == 8.0
     assert swaps == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_iterated_swaps_keeps_p_sites_and_never_loses_to_vertex_substitution(seed: int) -> None:
+    cost = _sparse_instance(seed, n=40, m=15, density=0.25)
+    weights = np.random.default_rng(seed).integers(1, 9, cost.shape[0]).astype(float)
+    pairs = _pairs(cost)
+    start = np.zeros(cost.shape[1], dtype=bool)
+    start[:6] = True
+    fixed = np.zeros(cost.shape[1], dtype=bool)
+    fixed[1] = True
+    can_open = np.ones(cost.shape[1], dtype=bool)
+    can_open[-2:] = False
+    _, local, _ = vertex_substitution(pairs, weights, start=start, fixed=fixed, can_open=can_open)
+    plan, value, rounds = iterated_swaps(
+        pairs, weights, start=start, fixed=fixed, can_open=can_open, max_stale=200, seed=seed
+    )
+    assert int(plan.sum()) == 6
+    assert plan[1]
+    assert not plan[-2:].any()
+    assert rounds >= 200
+    assert value == pytest.approx(_plan_cost(cost, weights, plan))
+    assert value <= local + 1e-9
+    optimum = _reference(cost, weights, p=6, required=fixed)
+    assert optimum is not None
+    assert value >= optimum - 1e-6
 
 
 @pytest.mark.parametrize("seed", range(8))

@@ -11,12 +11,17 @@ from numpy.typing import NDArray
 from reference_mip import p_median as reference_p_median
 
 from linli.planning.median import (
+    _apply_swap,
     _branch_and_bound,
     _CapOnPlan,
     _CapRelaxation,
+    _descend,
     _forced_sites,
     _pipeline,
     _Relaxation,
+    _swap_scratch,
+    _swap_state,
+    _transpose,
 )
 from linli.planning.reduce import Pairs
 
@@ -125,3 +130,41 @@ def test_capacitated_branch_and_bound_proves_the_textbook_optimum(seed: int) -> 
     assert heuristic.best_assignment is not None
     load = np.bincount(heuristic.best_assignment, weights=weights, minlength=m)
     assert (load <= capacity + 1e-9).all()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_descent_over_the_marked_swaps_matches_the_full_descent(seed: int) -> None:
+    # From a local optimum, a few swaps mark what they change; the descent that scans only
+    # the swaps with a marked site must make the same swaps as the one that scans them all.
+    cost, weights, _ = _instance(seed, n=60, m=20, p=6, slack=1.0)
+    cost = np.where(cost <= 4.0, cost, np.inf)
+    cost[:, 0] = np.where(np.isfinite(cost[:, 0]), cost[:, 0], 20.0)  # every row served
+    pairs = _dense_pairs(cost)
+    a = weights[pairs.row_of_pair()] * pairs.cost
+    t_ptr, t_row, t_pair = _transpose(pairs)
+    none, tol = 1e9, 1e-6
+    m = cost.shape[1]
+    fixed, can_open = np.zeros(m, dtype=bool), np.ones(m, dtype=bool)
+    is_open = np.zeros(m, dtype=bool)
+    is_open[:6] = True
+    args = (pairs.indptr, pairs.indices, a, t_ptr, t_row, t_pair)
+    state = _swap_state(pairs.indptr, pairs.indices, a, is_open, none)
+    scratch = _swap_scratch(pairs.n_rows, m)
+    _descend(*args, is_open, fixed, can_open, none, tol, 10_000, state, scratch, True)
+    scratch[2][:] = False
+    scratch[3][:] = False
+    rng = np.random.default_rng(seed)
+    for _ in range(2):
+        r = int(rng.choice(np.flatnonzero(is_open)))
+        j = int(rng.choice(np.flatnonzero(~is_open)))
+        _apply_swap(*args, is_open, none, state, scratch, r, j)
+    plans = []
+    for full in (True, False):
+        plan = is_open.copy()
+        copy = tuple(x.copy() for x in state)
+        marks = tuple(x.copy() for x in scratch)
+        swaps = _descend(*args, plan, fixed, can_open, none, tol, 10_000, copy, marks, full)
+        plans.append((plan.tolist(), swaps, float(copy[4].sum())))
+    assert plans[0][0] == plans[1][0]
+    assert plans[0][1] == plans[1][1]
+    assert plans[0][2] == pytest.approx(plans[1][2])

@@ -35,6 +35,15 @@ correction ``extra``, so that the profit of swapping ``r`` out for ``j`` is
 updated.  A row with no open allowed site costs ``U_0``, more than any feasible plan, so
 the swaps first make the plan feasible (every row has an open allowed site), then cheaper.
 
+These local optima are weak at scale: at 50,000 x 5,000 with ``p = 500`` the Lagrangian
+bound levels off at 31.03 M (9,000 iterations instead of 3,000, with the incumbent or a
+level just above the bound as Polyak's target, gain 0.003 %) while plans from the
+Lagrangian's sites stop at 31.42-31.66 M.  So when the
+ascent and fixing leave a gap, an iterated local search (:func:`iterated_swaps`) improves the
+incumbent: a few random swaps near one open site, swaps to a local optimum, kept if cheaper
+(in 60 s at 50,000 x 5,000 the gap went from 1.36 % to 0.80 %, and on the 5-million
+mountain city from 1.17 % to 0.58 %).
+
 Reduced-cost fixing
 -------------------
 With ``L = L(λ)``, ``S`` its sites, ``k`` the free site of ``S`` with the largest ``ρ`` and
@@ -103,6 +112,7 @@ from linli.planning.warm import Warm
 __all__ = [
     "LagrangianBound",
     "capacitated_warm",
+    "iterated_swaps",
     "lagrangian_bound",
     "median_warm",
     "vertex_substitution",
@@ -119,6 +129,11 @@ _SWAP_MATRIX_MAX = 60_000_000
 
 _SWAP_BATCH = 200
 """Swaps per call of the compiled search (the deadline is checked between calls)."""
+
+_KICK_MAX = 5
+"""The iterated local search's perturbation: 1 to this many random swaps near one open site
+(a first trial in Python, from the 60 s warm start's 31.42 M at 50,000 x 5,000: 31.37 M
+after 40 s, 31.31 M after 190 s; not tuned further)."""
 
 _BRANCH_SHARE = 0.5
 """The Lagrangian branch-and-bound after the fixing may use this share of the warm start's
@@ -141,6 +156,13 @@ _TREE_HEURISTIC_SHARE = 0.1
 """In the branch-and-bound the Lagrangian heuristic runs (once per node) only while it has
 taken less than this share of its time: most nodes are there to prove, not to find (on
 pmedcap8, at 0.3, it took 30 % of the tree's time and found nothing)."""
+
+_ILS_STALE = 5
+""":meth:`_OnPlan.improve` stops after this many rounds per open site in a row without a
+cheaper plan: a round perturbs the plan around one open site, so each is a centre about
+this often.  At 50,000 x 5,000 (p = 500) the plans still improved after 1,000 such rounds;
+on pmed16 (p = 5, every pair allowed: a swap touches most rows) 500 rounds took 3.6 s and
+found nothing the Lagrangian heuristic had not."""
 
 _HEURISTIC_SHARE = 0.3
 """After its first run, the Lagrangian heuristic runs only while it has taken less than this
@@ -234,14 +256,9 @@ def _add_row(indptr, indices, a, i, sign, phi1, d1, d2, slot, gain, loss, extra)
 
 
 @njit(cache=True, nogil=True)
-def _swap_search(  # type: ignore[no-untyped-def]
-    indptr, indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open, none_cost, tol, max_swaps
-):
-    """Best-improvement swaps (fast interchange) until none improves by more than ``tol``.
-
-    ``is_open`` (exactly p sites) is updated in place; ``fixed`` sites never close, only
-    ``can_open`` sites open.  Returns the number of swaps made.
-    """
+def _swap_state(indptr, indices, a, is_open, none_cost):  # type: ignore[no-untyped-def]
+    """The fast interchange's bookkeeping for the plan ``is_open``: the open sites and their
+    slots, per row ``φ1, d1, φ2, d2``, and ``gain``, ``loss``, ``extra`` (module notes)."""
     n = indptr.shape[0] - 1
     m = is_open.shape[0]
     open_sites = np.flatnonzero(is_open)
@@ -260,62 +277,224 @@ def _swap_search(  # type: ignore[no-untyped-def]
         j1, c1, j2, c2 = _nearest_two(indptr, indices, a, is_open, i, none_cost)
         phi1[i], d1[i], phi2[i], d2[i] = j1, c1, j2, c2
         _add_row(indptr, indices, a, i, 1.0, phi1, d1, d2, slot, gain, loss, extra)
-    mark = np.zeros(n, np.bool_)
-    affected = np.empty(n, np.int64)
+    return open_sites, slot, phi1, phi2, d1, d2, gain, loss, extra
+
+
+@njit(cache=True, nogil=True)
+def _apply_swap(  # type: ignore[no-untyped-def]
+    indptr, indices, a, t_ptr, t_row, t_pair, is_open, none_cost, state, scratch, br, bj
+):
+    """Close ``br``, open ``bj`` and update ``state`` (of :func:`_swap_state`) for the rows
+    near either.  ``scratch``: ``mark`` (all False) and ``affected``, one entry a row, and
+    ``dirty_r``, ``dirty_j``, one a site, where the sites whose ``loss`` or ``extra`` row
+    (open sites) or ``gain`` or ``extra`` column (closed sites) changed are marked."""
+    mark, affected, dirty_r, dirty_j = scratch
+    open_sites, slot, phi1, phi2, d1, d2, gain, loss, extra = state
+    na = 0
+    for q in range(t_ptr[br], t_ptr[br + 1]):
+        i = t_row[q]
+        if (phi1[i] == br or phi2[i] == br) and not mark[i]:
+            mark[i] = True
+            affected[na] = i
+            na += 1
+    for q in range(t_ptr[bj], t_ptr[bj + 1]):
+        i = t_row[q]
+        if a[t_pair[q]] < d2[i] and not mark[i]:
+            mark[i] = True
+            affected[na] = i
+            na += 1
+    for q in range(na):
+        i = affected[q]
+        if phi1[i] >= 0:
+            dirty_r[phi1[i]] = True
+        for k in range(indptr[i], indptr[i + 1]):
+            dirty_j[indices[k]] = True
+        _add_row(indptr, indices, a, i, -1.0, phi1, d1, d2, slot, gain, loss, extra)
+    dirty_r[bj] = True
+    dirty_j[br] = True
+    s = slot[br]
+    open_sites[s] = bj
+    slot[bj] = s
+    slot[br] = -1
+    is_open[br] = False
+    is_open[bj] = True
+    extra[s, :] = 0.0
+    loss[br] = 0.0
+    gain[bj] = 0.0
+    gain[br] = 0.0
+    for q in range(na):
+        i = affected[q]
+        j1, c1, j2, c2 = _nearest_two(indptr, indices, a, is_open, i, none_cost)
+        phi1[i], d1[i], phi2[i], d2[i] = j1, c1, j2, c2
+        _add_row(indptr, indices, a, i, 1.0, phi1, d1, d2, slot, gain, loss, extra)
+        if j1 >= 0:
+            dirty_r[j1] = True
+        mark[i] = False
+
+
+@njit(cache=True, nogil=True)
+def _descend(  # type: ignore[no-untyped-def]
+    indptr, indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open, none_cost, tol,
+    max_swaps, state, scratch, full
+):  # fmt: skip
+    """Best-improvement swaps on ``state`` until none improves by more than ``tol`` or
+    ``max_swaps`` are made; returns the swaps made.
+
+    Unless ``full``, ``state`` was a local optimum when ``scratch``'s dirty marks were last
+    cleared: only the swaps with a marked site can have become profitable since, so only
+    those are scanned: the same swaps as a full scan, and at 50,000 x 5,000 nine times as
+    many rounds of :func:`_iterated_swaps` a second.
+    """
+    open_sites, _, _, _, _, _, gain, loss, extra = state
+    dirty_r, dirty_j = scratch[2], scratch[3]
+    m = is_open.shape[0]
+    p = open_sites.shape[0]
     cand = np.empty(m, np.int64)
+    near = np.empty(m, np.int64)
     swaps = 0
     while swaps < max_swaps:
-        nc = 0
+        nc, nn = 0, 0
         for j in range(m):
             if can_open[j] and not is_open[j]:
                 cand[nc] = j
                 nc += 1
+                if dirty_j[j]:
+                    near[nn] = j
+                    nn += 1
         best, br, bj = tol, -1, -1
         for s in range(p):
             r = open_sites[s]
             if fixed[r]:
                 continue
             base = -loss[r]
-            for q in range(nc):
-                j = cand[q]
+            js, nj = (cand, nc) if full or dirty_r[r] else (near, nn)
+            for q in range(nj):
+                j = js[q]
                 v = gain[j] + extra[s, j] + base
                 if v > best:
                     best, br, bj = v, r, j
         if br < 0:
             break
-        na = 0
-        for q in range(t_ptr[br], t_ptr[br + 1]):
-            i = t_row[q]
-            if (phi1[i] == br or phi2[i] == br) and not mark[i]:
-                mark[i] = True
-                affected[na] = i
-                na += 1
-        for q in range(t_ptr[bj], t_ptr[bj + 1]):
-            i = t_row[q]
-            if a[t_pair[q]] < d2[i] and not mark[i]:
-                mark[i] = True
-                affected[na] = i
-                na += 1
-        for q in range(na):
-            _add_row(indptr, indices, a, affected[q], -1.0, phi1, d1, d2, slot, gain, loss, extra)
-        s = slot[br]
-        open_sites[s] = bj
-        slot[bj] = s
-        slot[br] = -1
-        is_open[br] = False
-        is_open[bj] = True
-        extra[s, :] = 0.0
-        loss[br] = 0.0
-        gain[bj] = 0.0
-        gain[br] = 0.0
-        for q in range(na):
-            i = affected[q]
-            j1, c1, j2, c2 = _nearest_two(indptr, indices, a, is_open, i, none_cost)
-            phi1[i], d1[i], phi2[i], d2[i] = j1, c1, j2, c2
-            _add_row(indptr, indices, a, i, 1.0, phi1, d1, d2, slot, gain, loss, extra)
-            mark[i] = False
+        _apply_swap(
+            indptr, indices, a, t_ptr, t_row, t_pair, is_open, none_cost, state, scratch, br, bj
+        )  # fmt: skip
         swaps += 1
     return swaps
+
+
+@njit(cache=True, nogil=True)
+def _swap_search(  # type: ignore[no-untyped-def]
+    indptr, indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open, none_cost, tol, max_swaps
+):
+    """Best-improvement swaps (fast interchange) until none improves by more than ``tol``.
+
+    ``is_open`` (exactly p sites) is updated in place; ``fixed`` sites never close, only
+    ``can_open`` sites open.  Returns the number of swaps made.
+    """
+    state = _swap_state(indptr, indices, a, is_open, none_cost)
+    scratch = _swap_scratch(indptr.shape[0] - 1, is_open.shape[0])
+    return _descend(
+        indptr, indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open, none_cost, tol,
+        max_swaps, state, scratch, True
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _swap_scratch(n, m):  # type: ignore[no-untyped-def]
+    """The scratch arrays of :func:`_apply_swap` for ``n`` rows and ``m`` sites."""
+    return (
+        np.zeros(n, np.bool_),
+        np.empty(n, np.int64),
+        np.zeros(m, np.bool_),
+        np.zeros(m, np.bool_),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _kick(indptr, indices, t_ptr, t_row, is_open, fixed, can_open, phi1, centre, tries, rng):  # type: ignore[no-untyped-def]
+    """A swap near the open site ``centre`` for the perturbation of :func:`_iterated_swaps`:
+    the nearest open site of one of its rows out, a closed site of another such row in;
+    ``(-1, -1)`` when ``tries`` draws found none."""
+    lo, hi = t_ptr[centre], t_ptr[centre + 1]
+    if hi == lo:
+        return -1, -1
+    r, j = -1, -1
+    for _ in range(tries):
+        cand = phi1[t_row[rng.integers(lo, hi)]]
+        if cand >= 0 and is_open[cand] and not fixed[cand]:
+            r = cand
+            break
+    for _ in range(tries):
+        i = t_row[rng.integers(lo, hi)]
+        cand = indices[rng.integers(indptr[i], indptr[i + 1])]
+        if not is_open[cand] and can_open[cand]:
+            j = cand
+            break
+    if r < 0 or j < 0:
+        return -1, -1
+    return r, j
+
+
+@njit(cache=True, nogil=True)
+def _iterated_swaps(  # type: ignore[no-untyped-def]
+    indptr, indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open, none_cost, tol, state,
+    best_open, best_cost, rounds, max_kick, rng
+):  # fmt: skip
+    """``rounds`` rounds of iterated local search from the local optimum ``best_open`` (the
+    plan of ``state`` and ``is_open``, at ``best_cost``): a few swaps near one open site,
+    best-improvement swaps, and back to ``best_open`` unless the plan got cheaper.
+
+    ``best_open`` and ``is_open`` are updated in place; ``rng`` (a numpy ``Generator``)
+    draws the perturbations.  Returns the best cost and the rounds that improved it.
+    """
+    n = indptr.shape[0] - 1
+    m = is_open.shape[0]
+    open_sites, _, phi1, _, d1, _, _, _, _ = state
+    p = open_sites.shape[0]
+    scratch = _swap_scratch(n, m)
+    dirty_r, dirty_j = scratch[2], scratch[3]
+    gone = np.empty(m, np.int64)
+    back = np.empty(m, np.int64)
+    improved = 0
+    for _ in range(rounds):
+        dirty_r[:] = False  # the plan is a local optimum here
+        dirty_j[:] = False
+        centre = open_sites[rng.integers(0, p)]
+        for _ in range(rng.integers(1, max_kick + 1)):
+            r, j = _kick(
+                indptr, indices, t_ptr, t_row, is_open, fixed, can_open, phi1, centre, 8, rng
+            )
+            if r >= 0:
+                _apply_swap(
+                    indptr, indices, a, t_ptr, t_row, t_pair, is_open, none_cost, state, scratch,
+                    r, j
+                )  # fmt: skip
+        _descend(
+            indptr, indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open, none_cost, tol,
+            1_000_000, state, scratch, False
+        )  # fmt: skip
+        cost = 0.0
+        for i in range(n):
+            cost += d1[i]
+        if cost < best_cost - tol:
+            best_cost = cost
+            best_open[:] = is_open
+            improved += 1
+            continue
+        ng, nb = 0, 0
+        for j in range(m):
+            if is_open[j] and not best_open[j]:
+                gone[ng] = j
+                ng += 1
+            elif best_open[j] and not is_open[j]:
+                back[nb] = j
+                nb += 1
+        for q in range(ng):
+            _apply_swap(
+                indptr, indices, a, t_ptr, t_row, t_pair, is_open, none_cost, state, scratch,
+                gone[q], back[q]
+            )  # fmt: skip
+    return best_cost, improved
 
 
 @njit(cache=True, nogil=True)
@@ -425,6 +604,80 @@ def vertex_substitution(
                 break
     total, unserved = _plan_cost(pairs.indptr, pairs.indices, a, is_open)
     return is_open, (float(total) if unserved == 0 else float("inf")), swaps
+
+
+def iterated_swaps(
+    pairs: Pairs,
+    weights: F8,
+    *,
+    start: B1,
+    fixed: B1 | None = None,
+    can_open: B1 | None = None,
+    max_stale: int = 1000,
+    deadline: float = np.inf,
+    seed: int = 0,
+) -> tuple[B1, float, int]:
+    """Iterated local search from a plan: vertex substitution, then rounds of a few random
+    swaps near one open site followed by vertex substitution, keeping a round's plan only
+    when it is cheaper (and going back to the best plan otherwise).
+
+    Vertex substitution stops at a local optimum far above the best plans: at 50,000 x
+    5,000 with ``p = 500``, 31.66 M from the Lagrangian's first sites, 31.42-31.46 M after
+    60 s of Lagrangian starts, 31.28 M after 30 s of these rounds from the first (the
+    bound is 31.03 M).  A round changes only a few sites, so it keeps the fast
+    interchange's bookkeeping (rebuilding it takes about half a second there) and rescans
+    only the swaps the round changed (:func:`_descend`): about 160 rounds a second there
+    on a busy machine (18 rescanning every swap, 2 rebuilding the bookkeeping each round).
+
+    Parameters are those of :func:`vertex_substitution`, and
+
+    max_stale : int
+        Stop after this many rounds in a row without a cheaper plan.
+    seed : int
+        Seed of the random swaps.
+
+    Returns
+    -------
+    open : bool array
+        The best plan found.
+    cost : float
+        Its cost (``inf`` when some row has no open allowed site).
+    rounds : int
+        Rounds made.
+    """
+    m = pairs.n_sites
+    a = np.asarray(weights, dtype=np.float64)[pairs.row_of_pair()] * pairs.cost
+    is_open = np.asarray(start, dtype=bool).copy()
+    fixed = np.zeros(m, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    can_open = np.ones(m, dtype=bool) if can_open is None else np.asarray(can_open, dtype=bool)
+    rounds = 0
+    if int(is_open.sum()) * m <= _SWAP_MATRIX_MAX and pairs.n_rows:
+        t_ptr, t_row, t_pair = _transpose(pairs)
+        none = _none_cost(pairs, a)
+        tol = 1e-11 * none
+        state = _swap_state(pairs.indptr, pairs.indices, a, is_open, none)
+        kernel = (pairs.indptr, pairs.indices, a, t_ptr, t_row, t_pair, is_open, fixed, can_open)
+        _descend(
+            *kernel, none, tol, 1_000_000, state, _swap_scratch(pairs.n_rows, m), True
+        )  # fmt: skip
+        best_open = is_open.copy()
+        best_cost = float(state[4].sum())
+        rng = np.random.default_rng(seed)
+        stale, batch = 0, 1
+        while stale < max_stale and time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            cost, better = _iterated_swaps(
+                *kernel, none, tol, state, best_open, best_cost, batch, _KICK_MAX, rng
+            )
+            best_cost = float(cost)
+            rounds += batch
+            stale = 0 if better else stale + batch
+            # batches of about 0.1 s, so that the deadline is kept
+            per_round = (time.perf_counter() - t0) / batch
+            batch = int(max(1, min(max_stale - stale, 0.1 / max(per_round, 1e-6))))
+        is_open = best_open
+    total, unserved = _plan_cost(pairs.indptr, pairs.indices, a, is_open)
+    return is_open, (float(total) if unserved == 0 else float("inf")), rounds
 
 
 @dataclass(frozen=True)
@@ -823,6 +1076,7 @@ class _OnPlan(_Throttled):
     def __init__(self, pairs: Pairs, weights: F8, fixed: B1, deadline: float) -> None:
         super().__init__(deadline)
         self.pairs, self.weights, self.fixed = pairs, weights, fixed
+        self.ils_runs, self.ils_rounds, self.ils_seconds = 0, 0, 0.0
 
     def __call__(self, is_open: B1, *, can_open: B1 | None = None) -> float:
         if not self._should_run(is_open):
@@ -838,6 +1092,29 @@ class _OnPlan(_Throttled):
         )
         self.calls += 1
         self.seconds += time.perf_counter() - t0
+        if cost < self.best:
+            self.best, self.best_open = cost, plan
+        return self.best
+
+    def improve(self, deadline: float, *, can_open: B1 | None = None) -> float:
+        """:func:`iterated_swaps` from the incumbent until ``deadline`` or
+        :data:`_ILS_STALE` rounds without a cheaper plan; returns the incumbent value."""
+        t0 = time.perf_counter()
+        if self.best_open is None or t0 >= deadline:
+            return self.best
+        plan, cost, rounds = iterated_swaps(
+            self.pairs,
+            self.weights,
+            start=self.best_open,
+            fixed=self.fixed,
+            can_open=can_open,
+            max_stale=_ILS_STALE * int(self.best_open.sum()),
+            deadline=deadline,
+            seed=self.ils_runs,
+        )
+        self.ils_runs += 1
+        self.ils_rounds += rounds
+        self.ils_seconds += time.perf_counter() - t0
         if cost < self.best:
             self.best, self.best_open = cost, plan
         return self.best
@@ -970,8 +1247,19 @@ def median_warm(
     heuristic(start)
     if heuristic.best_open is None:  # the swaps found no feasible plan
         return none
-    bound, details = _pipeline(relax, heuristic, req, deadline, max_rounds)
+
+    def improve(stop: float) -> float:
+        return heuristic.improve(stop, can_open=~relax.closed)
+
+    bound, details = _pipeline(relax, heuristic, req, deadline, max_rounds, improve)
     bound = _branch(relax, heuristic, bound, deadline, details, share=_BRANCH_SHARE)
+    if bound < heuristic.best:  # what the tree left of the time
+        improve(deadline)
+    details.update(
+        ils_runs=heuristic.ils_runs,
+        ils_rounds=heuristic.ils_rounds,
+        ils_seconds=round(heuristic.ils_seconds, 3),
+    )
     return Warm(
         open=heuristic.best_open,
         objective=float(heuristic.best),
@@ -1003,9 +1291,11 @@ def _pipeline(
     required: B1,
     deadline: float,
     max_rounds: int,
+    improve: Callable[[float], float] | None = None,
 ) -> tuple[float, dict[str, object]]:
     """Ascent, fixing and probing on ``relax`` against ``heuristic``'s incumbent (which the
-    ascent improves now and then); returns the proven bound and the details."""
+    ascent improves now and then); returns the proven bound and the details.  ``improve``,
+    given a time to stop by, improves the incumbent between the fixing and the probing."""
     t0 = time.perf_counter()
 
     def on_plan(is_open: B1) -> float:
@@ -1035,6 +1325,10 @@ def _pipeline(
         if fixed == 0 or time.perf_counter() > deadline:
             break
         theta = 1.0
+    if improve is not None and not proven and not met(bound):
+        # Before probing, until it stalls: on 50,000 x 5,000 probing fixed nothing while the
+        # plan was 1.4 % above the bound; the search took it to 0.8 % in 20 s.
+        improve(deadline)
     while not proven and not met(bound) and time.perf_counter() < deadline:
         value, is_open, est = relax.estimates()
         order = np.argsort(-est)
