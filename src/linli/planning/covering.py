@@ -71,16 +71,22 @@ and 10,000-point cities this comes within 0.03 % of the linear relaxation in 3,0
 5,000 steps, where plain steps halved after 40 stopped 0.1 to 0.3 % above it.  Plans come
 from the greedy (most uncovered weight first, also on the multipliers) and a swap tabu
 search (:class:`_SwapTabu`: the best swap of an open site for a closed one at every step,
-evaluated incrementally); the subgradient and the search take turns, half the time each,
-until the subgradient has settled; the search then runs alone.  When it has gone 20,000
-steps (at most ``p (m - p)``, the number of swaps, and at least twice as many as it took to
-find its best) without a better plan, it starts
-again from its best plan with a tenth of the open sites closed at random, until the
-deadline or until three such restarts in a row found nothing better.  When HiGHS follows
-(``hand_over``) a stalled search with its plan within 0.2 % of the bound ends the warm
-start instead (and without waiting twice as long): HiGHS closes such gaps at its root
-faster than the search, while further from the bound HiGHS was seen to stall at its root
-and the search's plans are worth the time.  Fixing is mirrored:
+evaluated incrementally); the subgradient and the search take turns, about half the time
+each, until the subgradient has settled; the search then runs alone.  The turns go by the
+work done, not by the clock (a chunk of Lagrangian steps counts the pairs, rows and sites it
+goes through, the search the sites and pairs it goes through, :data:`_MC_STEP_WORK` relating
+the two), so the same input gives the same plan whatever the machine's speed or load, the
+deadline only cutting the path short.  When the search has gone 20,000 steps (at most
+``p (m - p)``, the number of swaps, and at least twice as many as it took to find its best)
+without a better plan, it starts again, in turn from the relaxation's plan (the ``p``
+largest site sums at the best multipliers) with a fifth of its sites closed at random and
+from its best plan with a tenth closed.  Without HiGHS to follow this goes on until the
+deadline, or until the bound proves the plan (without a deadline: until 100 restarts in a
+row found nothing better).  When HiGHS follows (``hand_over``) the warm start ends after
+three restarts in a row without a better plan, or at a stall with the plan within 0.2 % of
+the bound (and without waiting twice as long): HiGHS closes such gaps at its root faster
+than the search, while further from the bound HiGHS was seen to stall at its root and the
+search's plans are worth the time.  Fixing is mirrored:
 forcing site ``j`` open raises the bound to at most
 :math:`L(\lambda) - s_{(p)} + s_j` (:math:`s_{(p)}`: the ``p``-th largest positive site sum,
 ``j`` not among the largest); when that is at most the incumbent (with integer weights:
@@ -136,12 +142,33 @@ average that damps the zig-zag of plain subgradient steps (as the volume algorit
 _MC_HAND_OVER_GAP = 0.002
 """Maximal covering with HiGHS to follow: the warm start hands over when its search stalls
 with the plan this close to the bound (relative); HiGHS then closes such gaps faster.  Further
-from it the search goes on, restarted, until its share of the time is spent."""
+from it the search goes on, restarted, until its share of the time is spent or three restarts
+in a row found nothing better."""
 _MC_RESTARTS = 3
-"""Maximal covering: restarts in a row without a better plan before the search ends."""
+"""Maximal covering with HiGHS to follow: restarts in a row without a better plan before the
+search ends."""
+_MC_RESTARTS_ALONE = 100
+"""Maximal covering without HiGHS to follow: restarts in a row without a better plan before
+the search ends.  It ends a search without a deadline; with one, the deadline comes first on
+the problems HiGHS is left out of (a restart takes 4 to 8 s on the 5-million city)."""
 _MC_KICK = 0.1
 """Maximal covering: share of the open sites closed at random when the search restarts from
 its best plan."""
+_MC_KICK_RELAXED = 0.2
+"""Maximal covering: share of the sites closed at random when the search restarts from the
+relaxation's plan (the ``p`` largest site sums at the best multipliers), a start far from
+the best plan.  On the 5-million mountain city (52,314 x 5,804, ``p = 291``) some 25
+restarts from the best plan closing 5 to 100 % of its sites all came back to it (4,147,058);
+from the linear relaxation's largest sites with a fifth closed, 1 of 11 found a better one
+(4,162,324), with half closed none of 3."""
+_MC_STEP_WORK = 3
+"""Maximal covering: pairs, rows and sites a Lagrangian step goes through in the time the
+tabu search does one unit of its work (:attr:`_SwapTabu.work`).  Measured on the planning
+benchmark's 10,000 to 52,000-point problems: 120 to 195 million a second against 42 to 66
+million units of the search."""
+_MC_SLICE_WORK = 2_500_000
+"""Maximal covering: the tabu search's work between two deadline checks (0.04 to 0.06 s at
+the rates of :data:`_MC_STEP_WORK`)."""
 _MC_PATIENCE = 20_000
 """Maximal covering: tabu steps without a better plan (and at least twice the steps it took
 to find the last one) before the search counts as stalled; fewer when there are fewer
@@ -1014,12 +1041,14 @@ def _ts_local(  # type: ignore[no-untyped-def]
 ):
     """Site ``a``'s best swap partners among the closed sites sharing a row only ``a``
     covers: ``cache[a]`` = (best ``score_c + extra``, its ``c``) over the sites not tabu,
-    then over all (-inf, -1 without any)."""
+    then over all (-inf, -1 without any).  Returns the pairs it went through (its work)."""
     step = st[0]
     n_t = 0
+    work = col_ptr[a + 1] - col_ptr[a]
     for q in range(col_ptr[a], col_ptr[a + 1]):
         i = col_rows[q]
         if cnt[i] == 1:
+            work += row_ptr[i + 1] - row_ptr[i]
             for r in range(row_ptr[i], row_ptr[i + 1]):
                 k = row_sites[r]
                 if k != a and usable[k]:
@@ -1037,15 +1066,19 @@ def _ts_local(  # type: ignore[no-untyped-def]
         if tabu[c] <= step and v > best_ok:
             best_ok, c_ok = v, c
     cache[a, 0], cache[a, 1], cache[a, 2], cache[a, 3] = best_ok, c_ok, best_any, c_any
+    return work
 
 
 @njit(cache=True, nogil=True)
 def _ts_touch(j, col_ptr, col_rows, row_ptr, row_sites, is_open, cnt, owner, dirty, seen, mark):  # type: ignore[no-untyped-def]
     """After site ``j`` flipped: mark the open sites whose cached swaps may have changed
     (the open ones sharing a row with ``j``'s rows' sites, and the sole coverers of the
-    rows of the closed ones among those sites, whose scores changed)."""
+    rows of the closed ones among those sites, whose scores changed).  Returns the pairs
+    it went through (its work)."""
+    work = 0
     for q in range(col_ptr[j], col_ptr[j + 1]):
         i = col_rows[q]
+        work += row_ptr[i + 1] - row_ptr[i]
         for r in range(row_ptr[i], row_ptr[i + 1]):
             k = row_sites[r]
             if seen[k] == mark:
@@ -1055,6 +1088,8 @@ def _ts_touch(j, col_ptr, col_rows, row_ptr, row_sites, is_open, cnt, owner, dir
                 dirty[k] = True
             else:
                 _ts_owners(k, col_ptr, col_rows, cnt, owner, dirty)
+                work += col_ptr[k + 1] - col_ptr[k]
+    return work
 
 
 @njit(cache=True, nogil=True)
@@ -1092,7 +1127,9 @@ def _ts_run(  # type: ignore[no-untyped-def]
 ):
     """``n_steps`` steps of the swap tabu search for maximal covering (see
     :class:`_SwapTabu`); the state arrays are updated in place.  A plan counts as better
-    than the best by more than ``tol`` only (the running value drifts by rounding)."""
+    than the best by more than ``tol`` only (the running value drifts by rounding).  ``st[5]``
+    counts the work done (sites scanned and pairs gone through), a measure of time that does
+    not depend on the machine or its load."""
     m = usable.shape[0]
     touched = np.empty(m, np.int64)
     seen = np.full(m, -1, np.int64)
@@ -1121,7 +1158,7 @@ def _ts_run(  # type: ignore[no-untyped-def]
                 pick, True, col_ptr, col_rows, row_ptr, row_sites, w, is_open, cnt, owner, score
             )
             tabu[pick] = step + st[1]
-            _ts_touch(
+            st[5] += _ts_touch(
                 pick, col_ptr, col_rows, row_ptr, row_sites, is_open, cnt, owner, dirty, seen, step
             )
         else:
@@ -1131,7 +1168,7 @@ def _ts_run(  # type: ignore[no-untyped-def]
                 if not is_open[a]:
                     continue
                 if dirty[a]:
-                    _ts_local(
+                    st[5] += _ts_local(
                         a,
                         col_ptr,
                         col_rows,
@@ -1181,7 +1218,7 @@ def _ts_run(  # type: ignore[no-untyped-def]
             )
             tabu[best_a] = step + st[1] + _ts_draw(st, st[1] + 1)
             tabu[best_c] = step + st[2] + _ts_draw(st, st[2] + 1)
-            _ts_touch(
+            st[5] += _ts_touch(
                 best_a,
                 col_ptr,
                 col_rows,
@@ -1194,7 +1231,7 @@ def _ts_run(  # type: ignore[no-untyped-def]
                 seen,
                 step,
             )
-            _ts_touch(
+            st[5] += _ts_touch(
                 best_c,
                 col_ptr,
                 col_rows,
@@ -1208,6 +1245,7 @@ def _ts_run(  # type: ignore[no-untyped-def]
                 step,
             )
         st[0] += 1
+        st[5] += m  # the scans over the sites
         if val[0] > val[1] + tol:
             val[1] = val[0]
             best_open[:] = is_open
@@ -1265,7 +1303,8 @@ class _SwapTabu:
         longest = max(3, (m - p) // 2)
         tenure = int(np.clip(round(max(0.7 * math.sqrt(max(m - p, 1)), 0.4 * p)), 3, longest))
         hold = int(np.clip(min(tenure // 2, p // 3), 1, None))
-        self.st = np.array([0, tenure, hold, seed, 0], dtype=np.int64)
+        # step, tenures, random state, step of the best plan, work done
+        self.st = np.array([0, tenure, hold, seed, 0, 0], dtype=np.int64)
         self.val = np.zeros(2)
         self.tol = 1e-9 * max(1.0, float(w.sum()))
         for j in np.flatnonzero(start & self.usable):
@@ -1293,6 +1332,11 @@ class _SwapTabu:
     def stalled_steps(self) -> int:
         """Steps since the last better plan."""
         return int(self.st[0] - self.st[4])
+
+    @property
+    def work(self) -> int:
+        """Sites scanned and pairs gone through so far (the same on any machine)."""
+        return int(self.st[5])
 
     def run(self, n_steps: int) -> None:
         """Run ``n_steps`` steps."""
@@ -1328,12 +1372,14 @@ class _SwapTabu:
         self.best = self.is_open.copy()
         self.st[4] = self.st[0]
 
-    def restart(self, kick: int) -> None:
-        """Go back to the best plan, forget the tenures and close ``kick`` of its sites at
-        random (tabu for a tenure; the next steps open the best sites in their place)."""
-        for j in np.flatnonzero(self.is_open & ~self.best):
+    def restart(self, kick: int, start: B1 | None = None) -> None:
+        """Go back to the best plan (or to ``start``), forget the tenures and close ``kick``
+        of its sites at random (tabu for a tenure; the next steps open the best sites in
+        their place)."""
+        plan = self.best if start is None else start
+        for j in np.flatnonzero(self.is_open & ~plan):
             self._flip(int(j), opening=False)
-        for j in np.flatnonzero(self.best & ~self.is_open):
+        for j in np.flatnonzero(plan & ~self.is_open):
             self._flip(int(j), opening=True)
         step = int(self.st[0])
         self.tabu[:] = step
@@ -1383,9 +1429,10 @@ def max_cover_warm(
         A :func:`time.perf_counter` value to stop by.
     hand_over : bool
         An exact solver takes over after this (``True``): once the subgradient has settled,
-        stop when the search stalls with the plan within 0.2 % of the bound.  Otherwise
-        (and with ``False``) the search goes on, restarted from its best plan whenever it
-        stalls, until the deadline or three restarts in a row without a better plan.
+        stop when the search stalls with the plan within 0.2 % of the bound, or after three
+        restarts in a row without a better plan.  Without (``False``) the search restarts
+        whenever it stalls until the deadline (or a proof; without a deadline, until 100
+        restarts in a row found nothing better).
 
     Returns
     -------
@@ -1429,13 +1476,16 @@ def max_cover_warm(
     search = _SwapTabu(cols, w, usable, free_p, plan, seed=0)
     lam = np.zeros(sub.n_rows)  # at λ = 0 the bound is the total weight
     direction = np.zeros(sub.n_rows)
-    best, best_lam = np.inf, lam.copy()
+    best, best_lam = float(w.sum()), lam.copy()
     step, stall, steps, runs, fixed_at, restarts, fruitless = 2.0, 0, 0, 1, 0, 0, 0
     # stalled after 20,000 steps without a better plan, or fewer on a small problem: as
     # many as there are swaps
     patience = min(_MC_PATIENCE, max(1, free_p * (int(usable.sum()) - free_p)))
     s = np.empty(m)
+    start = np.zeros(m, dtype=bool)
     slice_steps = 10
+    chunk_work = _CHUNK * (sub.n_pairs + sub.n_rows + m) // _MC_STEP_WORK
+    lagrangian_work = 0
     lagrangian_s = search_s = 0.0
     proven = settled = stalled = False
 
@@ -1459,23 +1509,30 @@ def max_cover_warm(
     def upper_of(bound: float) -> float:
         return math.floor(bound + _INTEGRAL_TOL) if integral else bound
 
-    # Lagrangian steps and the tabu search take turns, half the time each, until the
-    # subgradient settles; the search then runs alone, restarted from its best plan whenever
-    # it stalls, until three restarts in a row found nothing better (with HiGHS to follow, it
-    # stops at a stall when close to the bound)
+    # Lagrangian steps and the tabu search take turns by their work, about half the time
+    # each, until the subgradient settles; the search then runs alone, restarted whenever it
+    # stalls, until the deadline (with HiGHS to follow: until three restarts in a row found
+    # nothing better, or at a stall close to the bound)
     while not proven:
         now = time.perf_counter()
         if now >= deadline:
             break
         if settled and stalled:
             close = upper_of(best) - lower <= _MC_HAND_OVER_GAP * max(lower + fixed, 1e-9)
-            if (hand_over and close) or fruitless >= _MC_RESTARTS:
+            if (hand_over and close) or fruitless >= (
+                _MC_RESTARTS if hand_over else _MC_RESTARTS_ALONE
+            ):
                 break
-            search.restart(max(1, round(_MC_KICK * free_p)))
+            if fruitless % 2 == 0:  # from the relaxation's plan at the best multipliers
+                _mc_row_part(cols.col_ptr, cols.col_rows, w, best_lam, usable & ~closed, s)
+                _mc_top(s, free_p, start)
+                search.restart(max(1, round(_MC_KICK_RELAXED * free_p)), start)
+            else:
+                search.restart(max(1, round(_MC_KICK * free_p)))
             restarts += 1
             fruitless += 1
             stalled = False
-        if not settled and (stalled or lagrangian_s <= search_s):
+        if not settled and (stalled or lagrangian_work <= search.work):
             allowed = usable & ~closed
             best, improved, step, stall, converged = _mc_steps(
                 *args,
@@ -1492,6 +1549,7 @@ def max_cover_warm(
                 _MC_STALL,
             )
             steps += _CHUNK
+            lagrangian_work += chunk_work
             if improved.size:
                 best_lam = improved
                 _mc_value(cols.col_ptr, cols.col_rows, w, best_lam, allowed, free_p, s)
@@ -1509,10 +1567,12 @@ def max_cover_warm(
                 step = max(step, 0.25)
             lagrangian_s += time.perf_counter() - now
         else:
+            work = search.work
             search.run(slice_steps)
-            took = time.perf_counter() - now
-            search_s += took
-            slice_steps = int(np.clip(slice_steps * _SLICE_S / max(took, 1e-6), 1, 100_000))
+            search_s += time.perf_counter() - now
+            work = search.work - work
+            # no longer than the patience, so that a stall is seen soon on a small problem
+            slice_steps = int(np.clip(slice_steps * _MC_SLICE_WORK / max(work, 1), 1, patience))
             if search.best_value > lower + search.tol:
                 plan, lower = search.best.copy(), search.best_value
                 proven = fix()
@@ -1531,6 +1591,8 @@ def max_cover_warm(
         "tabu_restarts": restarts,
         "lagrangian_seconds": round(lagrangian_s, 3),
         "tabu_steps": search.steps,
+        "tabu_work": search.work,
+        "lagrangian_work": lagrangian_work,
         "tabu_seconds": round(search_s, 3),
         "seconds": round(time.perf_counter() - started, 3),
     }
