@@ -771,6 +771,54 @@ def test_search_stops_at_a_proven_bound():
     assert found is start
 
 
+@pytest.mark.parametrize("seed", [0, 3, 6])
+def test_a_region_of_every_site_goes_down_to_the_textbook_optimum(seed):
+    inst = random_instance(seed)
+    plan = plan_of(inst)
+    opts = solver_options()
+    start = start_with_every_site(plan, opts)
+    s_pairs, c_pairs = plan._usable_pairs()
+    y, x = start.y_community, start.x_community
+    nobody = np.zeros(plan.n_sites, dtype=bool)
+    while True:
+        got, _ = two_tier._region_mip(
+            c_pairs, plan.weights, plan.community_capacity, y, x, y.copy(), nobody, opts
+        )
+        if got is None:
+            break
+        assert got[0].sum() < y.sum(), "only smaller plans"
+        y, x = got
+        # Street centres at the same sites serve too (wider circles, more capacity).
+        x_s = two_tier._assign(s_pairs, plan.weights, plan.street_capacity, y, opts).x
+        assert x_s is not None
+        assert_serves(plan, two_tier._Incumbent(y, y, x_s, x))
+    # Every site free: the community tier alone, whose optimum is the textbook's.
+    expected, _, _ = instance_optima(inst, ((0.0, 1.0),))
+    assert y.sum() == pytest.approx(expected[0])
+
+
+def test_a_region_keeps_the_sites_outside_it_and_the_kept_ones():
+    inst = random_instance(0)
+    plan = plan_of(inst, existing_community=(5,))
+    opts = solver_options()
+    start = start_with_every_site(plan, opts)
+    s_pairs, c_pairs = plan._usable_pairs()
+    region = np.zeros(plan.n_sites, dtype=bool)
+    region[[2, 3, 4, 5]] = True
+    got, _ = two_tier._region_mip(
+        c_pairs, plan.weights, plan.community_capacity, start.y_community, start.x_community,
+        region, plan.existing_community, opts,
+    )  # fmt: skip
+    assert got is not None
+    y, x = got
+    assert y[~region].all(), "sites outside the region stay open"
+    assert y[5], "an existing home stays"
+    assert y.sum() < start.y_community.sum()
+    x_s = two_tier._assign(s_pairs, plan.weights, plan.street_capacity, y, opts).x
+    assert x_s is not None
+    assert_serves(plan, two_tier._Incumbent(y, y, x_s, x))
+
+
 @pytest.mark.parametrize("walking", [True, False])
 def test_the_last_level_gets_the_walking_stages_time_when_that_stage_is_skipped(
     monkeypatch, walking
