@@ -1218,32 +1218,10 @@ def _ts_run(  # type: ignore[no-untyped-def]
             )
             tabu[best_a] = step + st[1] + _ts_draw(st, st[1] + 1)
             tabu[best_c] = step + st[2] + _ts_draw(st, st[2] + 1)
-            st[5] += _ts_touch(
-                best_a,
-                col_ptr,
-                col_rows,
-                row_ptr,
-                row_sites,
-                is_open,
-                cnt,
-                owner,
-                dirty,
-                seen,
-                step,
-            )
-            st[5] += _ts_touch(
-                best_c,
-                col_ptr,
-                col_rows,
-                row_ptr,
-                row_sites,
-                is_open,
-                cnt,
-                owner,
-                dirty,
-                seen,
-                step,
-            )
+            for k in (best_a, best_c):
+                st[5] += _ts_touch(
+                    k, col_ptr, col_rows, row_ptr, row_sites, is_open, cnt, owner, dirty, seen, step
+                )
         st[0] += 1
         st[5] += m  # the scans over the sites
         if val[0] > val[1] + tol:

@@ -582,10 +582,7 @@ def vertex_substitution(
     (array([ True, False]), 5.0, 1)
     """
     m = pairs.n_sites
-    a = np.asarray(weights, dtype=np.float64)[pairs.row_of_pair()] * pairs.cost
-    is_open = np.asarray(start, dtype=bool).copy()
-    fixed = np.zeros(m, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
-    can_open = np.ones(m, dtype=bool) if can_open is None else np.asarray(can_open, dtype=bool)
+    a, is_open, fixed, can_open = _swap_inputs(pairs, weights, start, fixed, can_open)
     swaps = 0
     if int(is_open.sum()) * m <= _SWAP_MATRIX_MAX and pairs.n_rows:
         t_ptr, t_row, t_pair = _transpose(pairs)
@@ -604,6 +601,19 @@ def vertex_substitution(
                 break
     total, unserved = _plan_cost(pairs.indptr, pairs.indices, a, is_open)
     return is_open, (float(total) if unserved == 0 else float("inf")), swaps
+
+
+def _swap_inputs(
+    pairs: Pairs, weights: F8, start: B1, fixed: B1 | None, can_open: B1 | None
+) -> tuple[F8, B1, B1, B1]:
+    """The swap kernels' inputs: weighted pair costs, a copy of the plan ``start`` (the
+    kernels change it), and the ``fixed`` / ``can_open`` masks (none fixed, all may open)."""
+    m = pairs.n_sites
+    a = np.asarray(weights, dtype=np.float64)[pairs.row_of_pair()] * pairs.cost
+    is_open = np.asarray(start, dtype=bool).copy()
+    fixed = np.zeros(m, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    can_open = np.ones(m, dtype=bool) if can_open is None else np.asarray(can_open, dtype=bool)
+    return a, is_open, fixed, can_open
 
 
 def iterated_swaps(
@@ -646,10 +656,7 @@ def iterated_swaps(
         Rounds made.
     """
     m = pairs.n_sites
-    a = np.asarray(weights, dtype=np.float64)[pairs.row_of_pair()] * pairs.cost
-    is_open = np.asarray(start, dtype=bool).copy()
-    fixed = np.zeros(m, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
-    can_open = np.ones(m, dtype=bool) if can_open is None else np.asarray(can_open, dtype=bool)
+    a, is_open, fixed, can_open = _swap_inputs(pairs, weights, start, fixed, can_open)
     rounds = 0
     if int(is_open.sum()) * m <= _SWAP_MATRIX_MAX and pairs.n_rows:
         t_ptr, t_row, t_pair = _transpose(pairs)
