@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -940,7 +940,9 @@ def run_plan_workflow(
 
         model_demand = demand.iloc[rows].reset_index(drop=True)
         weights = model_demand["population"].to_numpy(dtype=float)
-        matrix = walk_minutes_within(network, model_demand, sites, cutoff_min=largest)
+        # The homes attached once (above): their warnings are given once, not per solve.
+        homes = replace(access.take(rows), labels=pd.RangeIndex(rows.shape[0]))
+        matrix = walk_minutes_within(network, homes, sites, cutoff_min=largest)
         held = {
             t.id: hold_served(
                 matrix, weights, existing=existing_of[t.id], walk_min=float(t.walk_min),
@@ -977,7 +979,7 @@ def run_plan_workflow(
         # Generated candidates left some homes without a site in reach (a hillside pocket, an
         # island, or only full existing centres near): offer a site on each such home's
         # nearest walkable way and solve again.
-        lost = attach_points(network, demand.iloc[rows[result.unreachable]], source="demand")
+        lost = access.take(rows[result.unreachable])
         feet = gpd.GeoSeries(gpd.points_from_xy(lost.foot_x, lost.foot_y), crs=network.crs).to_crs(
             "EPSG:4326"
         )

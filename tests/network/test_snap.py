@@ -249,6 +249,19 @@ def test_far_points_attach_with_a_warning_naming_them(
     assert "'near'" not in messages[0]
 
 
+def test_far_points_with_numeric_labels_are_named_as_plain_numbers(
+    street: Street, caplog: pytest.LogCaptureFixture
+) -> None:
+    points = frame({"near": street.at(50.0, 30.0), "far": street.at(-150.0, 150.0)})
+    points.index = pd.Index(np.array([7, 2221], dtype=np.int64))  # as read from a table
+    with caplog.at_level(logging.WARNING, logger="linli.network.snap"):
+        attach_points(street.net, points, source="homes")
+    (message,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "homes: 1 point(s)" in message
+    assert ": 2221 (" in message
+    assert "np.int64" not in message
+
+
 def test_max_access_can_be_set(street: Street, caplog: pytest.LogCaptureFixture) -> None:
     points = {"a": street.at(50.0, 30.0), "b": street.at(50.0, 60.0)}
     with caplog.at_level(logging.WARNING, logger="linli.network.snap"):

@@ -187,7 +187,9 @@ def attach_points(
 
     far = access_m > limit
     if far.any():
-        names = ", ".join(f"{labels[i]!r} ({access_m[i]:.0f} m)" for i in np.flatnonzero(far)[:10])
+        names = ", ".join(
+            f"{_label(labels[i])!r} ({access_m[i]:.0f} m)" for i in np.flatnonzero(far)[:10]
+        )
         more = f" and {int(far.sum()) - 10} more" if far.sum() > 10 else ""
         log.warning(
             "%s: %d point(s) lie more than %.0f m from any walkable way: %s%s. They are "
@@ -288,6 +290,11 @@ def _range_sum(values: F8, lo: I8, hi: I8) -> F8:
     return np.where(blocked[hi] - blocked[lo] > 0, np.inf, out)
 
 
+def _label(value: Any) -> Any:
+    """A point's label as Python shows it to people: ``2221``, not ``np.int64(2221)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _coordinates(network: WalkNetwork, points: Any, source: str) -> tuple[pd.Index, F8, F8]:
     import geopandas as gpd
 
@@ -323,7 +330,12 @@ def _coordinates(network: WalkNetwork, points: Any, source: str) -> tuple[pd.Ind
     if bad.any():
         raise InputError(
             problems=[
-                Problem(source, "finite coordinates", f"({x[i]}, {y[i]})", f"feature {labels[i]!r}")
+                Problem(
+                    source,
+                    "finite coordinates",
+                    f"({x[i]}, {y[i]})",
+                    f"feature {_label(labels[i])!r}",
+                )
                 for i in np.flatnonzero(bad)[:20]
             ]
         )
@@ -349,7 +361,7 @@ def _check_area(
                     source,
                     f"a point within x {xmin:.0f}..{xmax:.0f}, y {ymin:.0f}..{ymax:.0f}",
                     f"({x[i]:.0f}, {y[i]:.0f})",
-                    f"feature {labels[i]!r}",
+                    f"feature {_label(labels[i])!r}",
                 )
                 for i in np.flatnonzero(outside)[:20]
             ],
