@@ -53,6 +53,14 @@ def test_plan_community_homes_for_given_demand(homes):
     assert (sites["residents"] <= 12_000 + 1e-6).all()
     assert sites["residents"].sum() == pytest.approx(demand["population"].sum())
     assert sites["why"].str.len().gt(0).all()
+    # Each site's reason holds by its own figures (the flow itself: test_explain.py).
+    reason = sites.set_index("site")
+    assert set(reason["needed_for"]) <= {"reach", "capacity", "review"}
+    assert (reason.loc[reason["needed_for"] == "reach", "only_reach"] >= 0.5).all()
+    capacity = reason[reason["needed_for"] == "capacity"]
+    assert (capacity["only_reach"] < 0.5).all()
+    assert (capacity["closing_shortfall"] >= 0.5).all()
+    assert (reason.loc[reason["needed_for"] == "review", "closing_shortfall"] < 0.5).all()
     assert (out / "report.html").is_file()
     assert (out / "plan.xlsx").is_file()
     # The count, with its proven bound, said on the console and in the report.

@@ -39,6 +39,8 @@ HEADERS_ZH = {
     "residents": "服务人口",
     "households": "服务户数",
     "only_reach": "唯一可达人口",
+    "closing_shortfall": "关闭后无处可去人口",
+    "needed_for": "必要原因",
     "floor_area_required_m2": "应配面积（m²）",
     "why": "选址理由",
     "walk_min": "步行时间（分钟）",
@@ -107,6 +109,64 @@ def _existing_why(
     return text
 
 
+NEEDED_ZH = {
+    "existing": "现状保留",
+    "reach": "可达性",
+    "capacity": "容量",
+    "co-location": "与街道中心合设",
+    "review": "可复核",
+}
+"""Words for a site's ``needed_for`` in the report."""
+
+
+def _in_words(sites: pd.DataFrame) -> pd.DataFrame:
+    """The sites table for the report: ``needed_for`` in Chinese words."""
+    if "needed_for" not in sites:
+        return sites
+    return sites.assign(needed_for=sites["needed_for"].map(NEEDED_ZH).fillna(sites["needed_for"]))
+
+
+def _new_why(tier: Any, residents: float, only: float, shortfall: float, needed: str) -> str:
+    """Why a new site is in the plan, in Chinese and English (see :func:`_needed_for`)."""
+    head = f"新建：服务 {residents:,.0f} 人（{tier.walk_min:g} 分钟内）"
+    en = f"new: serves {residents:,.0f} within {tier.walk_min:g} min"
+    if needed == "reach":
+        return (
+            f"{head}，其中 {only:,.0f} 人没有其他可达站点 ({en}; {only:,.0f} have no other "
+            "site within reach)"
+        )
+    if needed == "capacity":
+        return (
+            f"{head}；人人另有可达站点，但其他站点容量不足：关闭它，无论如何重新分配，至少 "
+            f"{shortfall:,.0f} 人将无处可去 ({en}; each could reach another site, but without "
+            f"it at least {shortfall:,.0f} residents would find no site with room, however "
+            "everyone is re-assigned)"
+        )
+    if needed == "co-location":
+        rest = "其居民也可由其他站点容纳" if residents > 0 else "不另服务居民"
+        rest_en = "its residents would fit in other sites" if residents > 0 else "no one else"
+        return (
+            f"{head}；与街道中心同址合设（街道中心须有社区家园），{rest} ({en}; it stands with "
+            f"a street centre, which must have one; {rest_en})"
+        )
+    return (
+        f"{head}；其居民拆分后可由其他可达站点容纳，可复核是否需要（按整点分配或缩短步行时保留） "
+        f"({en}; split, its residents would fit in the other sites within reach: worth a "
+        "review — kept to assign homes whole or for shorter walks)"
+    )
+
+
+def _needed_for(kind: str, only: float, shortfall: float, co_located: bool) -> str:
+    """The first reason that holds: existing, reach, capacity, co-location, else review."""
+    if kind == "existing":
+        return "existing"
+    if only >= 0.5:
+        return "reach"
+    if shortfall >= 0.5:
+        return "capacity"
+    return "co-location" if co_located else "review"
+
+
 def _tier_rows(
     tier: Any,
     site_positions: np.ndarray,
@@ -117,31 +177,58 @@ def _tier_rows(
     sites: Any,
     profile: Profile,
     reach: Any,
+    held: np.ndarray | None = None,
+    street_sites: np.ndarray | None = None,
 ) -> pd.DataFrame:
+    """One row per chosen site of ``tier``, with why it is needed (:mod:`linli.planning.explain`).
+
+    ``reach`` holds the pairs (origin = planned row, destination = site position); ``held``
+    per planned row the existing site it is held at (-1: none): held residents stay there
+    and reach no other site, as in the model.  ``street_sites``: the plan's street centres,
+    for a community home standing with one.
+    """
+    from linli.planning.explain import closing_shortfall, only_reach
+
     pph = profile.population.persons_per_household if profile.population else 1.0
     names = {f.id: f.name for f in profile.facility_types()}
-    rows = []
-    # Who can reach which chosen site within the circle (for "only reach").
+    n_sites = len(sites)
+    positions = np.asarray(site_positions, dtype=np.int64)
     in_circle = reach[reach["walk_min"] <= tier.walk_min]
-    chosen = {int(s) for s in site_positions}
-    in_circle = in_circle[in_circle["destination"].isin(chosen)]
-    options = in_circle.groupby("origin").size()
-    for s in site_positions:
+    origin = in_circle["origin"].to_numpy(dtype=np.int64)
+    destination = in_circle["destination"].to_numpy(dtype=np.int64)
+    held_at = np.full(weights.shape[0], -1) if held is None else np.asarray(held, np.int64)
+    keep = (held_at[origin] < 0) | (destination == held_at[origin])
+    origin, destination = origin[keep], destination[keep]
+    only = only_reach(origin, destination, weights, positions, n_sites)
+    assigned = assignment >= 0
+    residents = np.bincount(assignment[assigned], weights=weights[assigned], minlength=n_sites)[
+        positions
+    ]
+    kinds = np.array(
+        ["existing" if sites.iloc[int(s)].get("kind") == "existing" else "new" for s in positions]
+    )
+    shortfall = np.full(positions.shape[0], np.nan)
+    check = (kinds == "new") & (only < 0.5)
+    if check.any():
+        capacity = np.full(n_sites, float(tier.population_max))
+        shortfall[check] = closing_shortfall(
+            origin, destination, weights, assignment, capacity, positions[check],
+            movable=held_at < 0,
+        )  # fmt: skip
+    co_located = (
+        np.isin(positions, street_sites) if street_sites is not None else np.zeros_like(check)
+    )
+    rows = []
+    for k, s in enumerate(positions):
         s = int(s)
         served = assignment == s
-        residents = float(weights[served].sum())
-        reachers = in_circle[in_circle["destination"] == s]["origin"]
-        only = float(weights[[o for o in reachers if options.get(o, 0) == 1]].sum())
         site = sites.iloc[s]
-        kind = "existing" if site.get("kind") == "existing" else "new"
+        kind = str(kinds[k])
+        needed = _needed_for(kind, float(only[k]), float(shortfall[k]), bool(co_located[k]))
         if kind == "existing":
-            why = _existing_why(tier, site, residents, profile=profile, names=names)
+            why = _existing_why(tier, site, float(residents[k]), profile=profile, names=names)
         else:
-            why = (
-                f"新建：服务 {residents:,.0f} 人（{tier.walk_min:g} 分钟内），其中 {only:,.0f} 人"
-                f"没有其他可达站点 (new: serves {residents:,.0f}; {only:,.0f} have no other site "
-                f"within {tier.walk_min:g} min)"
-            )
+            why = _new_why(tier, float(residents[k]), float(only[k]), float(shortfall[k]), needed)
         row = {
             "site": s,
             "tier": tier.id,
@@ -149,9 +236,11 @@ def _tier_rows(
             "kind": kind,
             "source": str(site.get("source") or ""),
             "source_ref": str(site.get("source_ref") or ""),
-            "residents": residents,
-            "households": residents / pph,
-            "only_reach": only,
+            "residents": float(residents[k]),
+            "households": float(residents[k]) / pph,
+            "only_reach": float(only[k]),
+            "closing_shortfall": float(shortfall[k]),
+            "needed_for": needed,
             "floor_area_required_m2": float(tier.min_floor_area_m2 or np.nan),
             "why": why,
             "mean_walk_min": float(np.nanmean(minutes[served])) if served.any() else np.nan,
@@ -257,6 +346,7 @@ def plan_tables(
         return _spread(words, rows, n, "")
 
     frames = []
+    street_sites: np.ndarray | None = None  # the community homes standing with one
     if tier == "both":
         d = result.details
         street_sites = np.asarray(d["street_sites"], dtype=np.int64)
@@ -290,7 +380,8 @@ def plan_tables(
     for t, positions, assign, minutes in parts:
         table = _tier_rows(
             t, positions, assign, minutes, weights=weights, sites=sites, profile=profile,
-            reach=reach_frame,
+            reach=reach_frame, held=(held or {}).get(t.id),
+            street_sites=street_sites if t.id == "community_home" else None,
         )  # fmt: skip
         geoms = sites.geometry.iloc[positions].to_numpy() if len(positions) else []
         frames.append(gpd.GeoDataFrame(table, geometry=list(geoms), crs=sites.crs))
@@ -521,19 +612,25 @@ def write_plan(
         blocks: list[Any] = [
             Text(
                 text=(
-                    "每个站点都写明现状或新建，以及选址理由：服务的人口，以及其中没有其他可达站点"
-                    "的人口。Every site says whether it exists or is new, and why it was chosen."
+                    "每个站点都写明现状或新建，以及选址理由（必要原因）：可达性——部分居民没有其他"
+                    "可达站点；容量——关闭它，无论怎样重新分配居民，其他站点都容纳不下（给出无处可去"
+                    "的人数，经最大流核验）；与街道中心合设；可复核——其居民拆分后可由其他站点容纳。"
+                    " Every site says whether it exists or is new, and why it is needed: reach "
+                    "(some residents have no other site within the circle), capacity (closed, the "
+                    "others could not hold its residents however everyone is re-assigned: the "
+                    "shortfall, checked by a maximum flow), co-location with a street centre, or "
+                    "review (split, its residents would fit elsewhere)."
                 ),
                 kind="note",
             ),
             *[Text(text=line, kind="note") for line in treatment],
             MapSpec(title="站点与服务范围", layers=layers),
             Table(
-                data=_plain(sites),
+                data=_in_words(_plain(sites)),
                 caption="站点（现状与新建）",
                 headers=HEADERS_ZH,
                 formats={"residents": "{:,.0f}", "households": "{:,.0f}",
-                         "only_reach": "{:,.0f}"},
+                         "only_reach": "{:,.0f}", "closing_shortfall": "{:,.0f}"},
             ),
         ]  # fmt: skip
         if len(lost):

@@ -1,0 +1,167 @@
+"""Why each site is needed: the closing check against a plain maximum flow (networkx)."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from linli.planning.explain import closing_shortfall, only_reach
+
+
+def reference_shortfall(
+    demand: np.ndarray,
+    site: np.ndarray,
+    weights: np.ndarray,
+    assignment: np.ndarray,
+    capacity: np.ndarray,
+    closed: int,
+    movable: np.ndarray,
+) -> float:
+    """The whole plan as one flow network with ``closed`` shut: residents left over."""
+    open_ = set(assignment[assignment >= 0].tolist()) | {closed}
+    open_.discard(closed)
+    g = nx.DiGraph()
+    need = 0.0
+    room = {j: float(capacity[j]) for j in open_}
+    for i, w in enumerate(weights):
+        if assignment[i] < 0:
+            continue
+        if not movable[i]:
+            if assignment[i] in room:
+                room[assignment[i]] -= w
+            continue  # stays: its load is fixed (at the closed site it is simply gone)
+        need += w
+        g.add_edge("s", ("d", i), capacity=float(w))
+        for j in site[demand == i]:
+            if int(j) in open_:
+                g.add_edge(("d", i), ("j", int(j)), capacity=float(w))
+    for j, r in room.items():
+        g.add_edge(("j", j), "t", capacity=max(r, 0.0))
+    if "s" not in g or "t" not in g:
+        return need
+    return need - nx.maximum_flow_value(g, "s", "t")
+
+
+def random_plan(seed: int) -> tuple[np.ndarray, ...]:
+    """Homes and sites on a line; each home reaches the sites within a radius; a plan that
+    assigns each home to a reachable open site (capacities at least its load)."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(5, 40)), int(rng.integers(3, 12))
+    home_x, site_x = rng.uniform(0, 10, n), rng.uniform(0, 10, m)
+    radius = rng.uniform(1.5, 4.0)
+    near = np.abs(home_x[:, None] - site_x[None, :]) <= radius
+    near[np.arange(n), np.abs(home_x[:, None] - site_x[None, :]).argmin(axis=1)] = True
+    demand, site = np.nonzero(near)
+    weights = np.round(rng.uniform(1, 30, n), 2)
+    open_ = rng.random(m) < 0.7
+    assignment = np.full(n, -1)
+    for i in range(n):
+        options = np.flatnonzero(near[i] & open_)
+        if options.size:
+            assignment[i] = rng.choice(options)
+    load = np.bincount(assignment[assignment >= 0], weights=weights[assignment >= 0], minlength=m)
+    capacity = np.maximum(load, 1.0) * rng.uniform(1.0, 1.6, m)
+    movable = rng.random(n) < 0.85
+    return demand, site, weights, assignment, capacity, movable, open_
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_closing_shortfall_matches_a_plain_maximum_flow(seed: int) -> None:
+    demand, site, weights, assignment, capacity, movable, _ = random_plan(seed)
+    check = np.unique(assignment[assignment >= 0])
+    got = closing_shortfall(demand, site, weights, assignment, capacity, check, movable=movable)
+    want = [
+        reference_shortfall(demand, site, weights, assignment, capacity, int(j), movable)
+        for j in check
+    ]
+    np.testing.assert_allclose(got, want, atol=0.05 * len(weights))
+    assert np.all(got >= 0)
+
+
+def test_some_random_plans_have_sites_needed_for_capacity_and_some_closable() -> None:
+    shortfalls = []
+    for seed in range(40):
+        demand, site, weights, assignment, capacity, _movable, _ = random_plan(seed)
+        check = np.unique(assignment[assignment >= 0])
+        shortfalls.append(closing_shortfall(demand, site, weights, assignment, capacity, check))
+    every = np.concatenate(shortfalls)
+    assert (every > 1).any()
+    assert (every == 0).any()
+
+
+def test_a_site_whose_neighbours_are_full_far_away_is_needed() -> None:
+    # A chain: home 0 reaches sites 0 and 1; home 1 reaches sites 1 and 2; home 2 only site 2.
+    # Closing site 0 moves home 0 to site 1, which pushes home 1 to site 2, which is full
+    # with home 2: the neighbourhood ring alone would look full, the whole chain decides.
+    demand = np.array([0, 0, 1, 1, 2])
+    site = np.array([0, 1, 1, 2, 2])
+    weights = np.array([10.0, 10.0, 10.0])
+    assignment = np.array([0, 1, 2])
+    for room_at_2, expected in ((20.0, 0.0), (10.0, 10.0), (15.0, 5.0)):
+        capacity = np.array([10.0, 10.0, room_at_2])
+        got = closing_shortfall(demand, site, weights, assignment, capacity, np.array([0]))
+        assert got.tolist() == [expected]
+
+
+def test_residents_who_stay_keep_their_place() -> None:
+    # Closing site 0, home 0 can go to site 1 only if home 1 moves on to site 2; held at
+    # site 1 (an existing centre's residents), home 1 stays and site 1 is too full.
+    demand, site = np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 2, 2])
+    weights, assignment = np.array([6.0, 6.0, 1.0]), np.array([0, 1, 2])
+    capacity = np.full(3, 10.0)
+    free = closing_shortfall(demand, site, weights, assignment, capacity, np.array([0]))
+    held = closing_shortfall(
+        demand, site, weights, assignment, capacity, np.array([0]),
+        movable=np.array([True, False, True]),
+    )  # fmt: skip
+    assert free.tolist() == [0.0]
+    assert held.tolist() == [2.0]
+
+
+def test_only_reach_counts_residents_with_no_other_open_site() -> None:
+    demand, site, weights, _assignment, _capacity, _, open_ = random_plan(3)
+    chosen = np.flatnonzero(open_)
+    got = only_reach(demand, site, weights, chosen, len(open_))
+    for value, j in zip(got, chosen, strict=True):
+        reachers = demand[site == j]
+        alone = [i for i in reachers if np.sum(open_[site[demand == i]]) == 1]
+        assert value == pytest.approx(weights[alone].sum())
+
+
+def test_the_sites_table_says_which_reason_holds() -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from linli.reports.plan import _tier_rows
+    from linli.standards import load_profile
+
+    profile = load_profile("chongqing-2019")
+    tier = profile.tier("community_home")  # 10 min, 12,000 residents
+    # Homes 0 and 1 (8,000 each) reach sites 0 and 1; home 2 (500) reaches site 0 only;
+    # site 2 stands with a street centre and serves no one.
+    reach = pd.DataFrame(
+        {"origin": [0, 0, 1, 1, 2], "destination": [0, 1, 0, 1, 0], "walk_min": [3.0] * 5}
+    )
+    weights = np.array([8_000.0, 8_000.0, 500.0])
+    sites = gpd.GeoDataFrame(
+        {"kind": ["new", "new", "new"]}, geometry=shapely.points([(0, 0), (1, 0), (2, 0)])
+    )
+    table = _tier_rows(
+        tier, np.array([0, 1, 2]), np.array([0, 1, 0]), np.array([3.0, 3.0, 3.0]),
+        weights=weights, sites=sites, profile=profile, reach=reach,
+        street_sites=np.array([2]),
+    )  # fmt: skip
+    assert table["needed_for"].tolist() == ["reach", "capacity", "co-location"]
+    assert table["only_reach"].tolist() == [500.0, 0.0, 0.0]
+    # Closing site 1: 16,500 residents for the 12,000 places of site 0.
+    assert table["closing_shortfall"].iloc[1] == pytest.approx(4_500.0)
+    assert "4,500" in table["why"].iloc[1]
+    # With home 1 at 3,000, site 0 has room for it (11,500 of 12,000): site 1 could close.
+    with_room = _tier_rows(
+        tier, np.array([0, 1]), np.array([0, 1, 0]), np.array([3.0, 3.0, 3.0]),
+        weights=np.array([8_000.0, 3_000.0, 500.0]), sites=sites, profile=profile, reach=reach,
+    )  # fmt: skip
+    assert with_room["needed_for"].tolist() == ["reach", "review"]
+    assert with_room["closing_shortfall"].iloc[1] == 0.0
