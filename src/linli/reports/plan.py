@@ -253,6 +253,28 @@ def _tier_rows(
     return pd.DataFrame(rows)
 
 
+def _pair_minutes(reach: pd.DataFrame, assign: np.ndarray, n_sites: int) -> np.ndarray:
+    """Per row ``i``, the minutes of the pair (i, ``assign[i]``) in ``reach`` (NaN if none).
+
+    >>> reach = pd.DataFrame({"origin": [0, 0, 1], "destination": [2, 0, 1],
+    ...                       "walk_min": [4.0, 1.0, 7.5]})
+    >>> _pair_minutes(reach, np.array([2, 1, -1]), 3).tolist()
+    [4.0, 7.5, nan]
+    """
+    out = np.full(assign.shape[0], np.nan)
+    if reach.empty:
+        return out
+    key = reach["origin"].to_numpy(np.int64) * n_sites + reach["destination"].to_numpy(np.int64)
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    walk = reach["walk_min"].to_numpy(np.float64)[order]
+    wanted = np.arange(assign.shape[0], dtype=np.int64) * n_sites + assign
+    at = np.minimum(np.searchsorted(key, wanted), key.shape[0] - 1)
+    found = (assign >= 0) & (key[at] == wanted)
+    out[found] = walk[at[found]]
+    return out
+
+
 def _spread(values: np.ndarray, rows: np.ndarray, n: int, fill: Any) -> np.ndarray:
     """``values`` of the planned rows placed at their positions among ``n`` (others ``fill``)."""
     out = np.full(n, fill, dtype=np.asarray(values).dtype)
@@ -368,10 +390,7 @@ def plan_tables(
     else:
         t = tiers["street_centre" if tier == "street" else "community_home"]
         assign = np.asarray(result.assignment, dtype=np.int64)
-        pairs = reach_frame.set_index(["origin", "destination"])["walk_min"]
-        minutes = np.array(
-            [pairs.get((i, a), np.nan) if a >= 0 else np.nan for i, a in enumerate(assign)]
-        )
+        minutes = _pair_minutes(reach_frame, assign, len(sites))
         out_demand["site"] = _spread(assign, rows, n, -1)
         out_demand["walk_min"] = _spread(minutes, rows, n, np.nan)
         out_demand["served_by"] = served_by(assign)
