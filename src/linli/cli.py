@@ -341,16 +341,33 @@ def plan(
         ),
     ] = None,
     demand: Annotated[
-        Path | None, typer.Option("--demand", help="Demand points with a 'population' column.")
+        Path | None,
+        typer.Option(
+            "--demand",
+            help="Demand points with a 'population' (人口) column: a layer, or a table "
+            "(CSV, Excel) with 经度/纬度 and --crs.",
+        ),
     ] = None,
     population: Annotated[
         float | None, typer.Option("--population", help="Residents to spread over OSM homes.")
     ] = None,
     candidates: Annotated[
-        Path | None, typer.Option("--candidates", help="Candidate sites (planned parcels).")
+        Path | None,
+        typer.Option("--candidates", help="Candidate sites (planned parcels): layer or table."),
     ] = None,
     existing: Annotated[
-        Path | None, typer.Option("--existing", help="Existing centres (kept); optional 'tier'.")
+        Path | None,
+        typer.Option(
+            "--existing", help="Existing centres (kept); optional 'tier' (层级): layer or table."
+        ),
+    ] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(
+            "--crs",
+            help="CRS of the files' coordinates: WGS84, CGCS2000, GCJ02 (Amap), BD09 (Baidu), "
+            "EPSG:…; required for tables, overrides a layer's own.",
+        ),
     ] = None,
     tier: Annotated[str, typer.Option("--tier", help="both, street or community.")] = "both",
     spacing_m: Annotated[
@@ -391,7 +408,8 @@ def plan(
     with _errors():
         request = PlanRequest(
             osm=osm, from_audit=from_audit, out=out, demand=demand, population=population,
-            candidates=candidates, existing=existing, tier=tier, standard=standard, area=area,
+            candidates=candidates, existing=existing, crs=crs, tier=tier, standard=standard,
+            area=area,
             dem=dem, dem_gaps=dem_gaps, spacing_m=spacing_m, public_buildings=public_buildings,
             time_limit_s=time_limit_s, keep_unserviceable=keep_unserviceable, lang=lang,
         )  # fmt: skip

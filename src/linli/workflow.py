@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from linli._errors import InputError, Problem
 from linli._progress import ProgressCallback, forward_only, report, ticking
+from linli.inputs.places import read_places
 
 __all__ = [
     "AuditOutcome",
@@ -453,6 +454,10 @@ class PlanRequest:
     candidates: Path | None = None
     existing: Path | None = None
     """Existing centres (kept); optional column ``tier`` (id, name or street/community)."""
+    crs: str | None = None
+    """What the coordinates of table files (``demand``, ``candidates``, ``existing``) are:
+    ``GCJ02`` (Amap/Tencent), ``BD09`` (Baidu), ``WGS84``, ``CGCS2000``, an EPSG code;
+    required for tables, and for layers it overrides the file's own CRS."""
     tier: str = "both"
     standard: str | None = None
     """Profile name or TOML file; default ``chongqing-2019`` (with ``from_audit``: the audit's)."""
@@ -709,9 +714,12 @@ def _inputs_from_audit(request: PlanRequest) -> _PlanInputs:
     )
 
 
-def _existing_from_file(path: Path, profile: Any) -> Any:
-    """Existing centres from the user's file, ``tier`` read as a profile tier id."""
-    frame = _read_layer(path, "existing centres").to_crs("EPSG:4326").reset_index(drop=True)
+def _existing_from_file(path: Path, profile: Any, *, crs: str | None = None) -> Any:
+    """Existing centres from the user's file (layer or table), ``tier`` read as a profile tier
+    id."""
+    places = read_places(path, what="existing centres", crs=crs, columns=_TIER_HEADERS)
+    rows = [f"{places.index.name or 'row'} {label}" for label in places.index]
+    frame = places.reset_index(drop=True)
     names: dict[str, str] = {}
     for tier_id, short in ((_STREET, "street"), (_COMMUNITY, "community")):
         t = profile.tier(tier_id)
@@ -729,7 +737,7 @@ def _existing_from_file(path: Path, profile: Any) -> Any:
             problems.append(
                 Problem(str(path), "a tier: street_centre / 街道中心 / street or community_home "
                         "/ 社区家园 / community (empty: community home)",
-                        repr(value), f"feature {row + 1}, field 'tier'")
+                        repr(value), f"{rows[row]}, field 'tier'")
             )  # fmt: skip
         tiers.append(tier or _COMMUNITY)
     if problems:
@@ -739,10 +747,14 @@ def _existing_from_file(path: Path, profile: Any) -> Any:
     frame["source"] = "existing file"
     label = frame["name"].astype(str) if "name" in frame else None
     frame["source_ref"] = [
-        f"{path.name} #{i + 1}" + (f" {label.iloc[i]}" if label is not None else "")
+        f"{path.name} {rows[i]}" + (f" {label.iloc[i]}" if label is not None else "")
         for i in range(len(frame))
     ]
     return frame
+
+
+_TIER_HEADERS = {"层级": "tier", "中心层级": "tier", "tier": "tier"}
+"""Headers of an existing-centres file's tier column."""
 
 
 def _plan_inputs(request: PlanRequest) -> _PlanInputs:
@@ -754,13 +766,17 @@ def _plan_inputs(request: PlanRequest) -> _PlanInputs:
     if request.osm is None:
         raise InputError("plan: expected --osm FILE or --from-audit DIR; found neither")
     profile = load_profile(request.standard or "chongqing-2019")
-    demand = _read_layer(request.demand, "demand") if request.demand else None
-    if demand is not None and "population" not in demand:
-        raise InputError(
-            f"{request.demand}: expected a 'population' column of residents per demand point; "
-            f"found columns {list(demand.columns)}"
-        )
-    existing = _existing_from_file(request.existing, profile) if request.existing else None
+    demand = None
+    if request.demand:
+        demand = read_places(
+            request.demand, what="demand points", crs=request.crs,
+            required={"population": "residents at the point, a number ≥ 0 (人口)"},
+        )  # fmt: skip
+    existing = (
+        _existing_from_file(request.existing, profile, crs=request.crs)
+        if request.existing
+        else None
+    )
     return _PlanInputs(
         osm=Path(request.osm),
         profile=profile,
@@ -844,7 +860,11 @@ def run_plan_workflow(
     inputs = _plan_inputs(request)
     profile = inputs.profile
     notes = list(inputs.notes)
-    user_sites = _read_layer(request.candidates, "candidate sites") if request.candidates else None
+    user_sites = (
+        read_places(request.candidates, what="candidate sites", crs=request.crs)
+        if request.candidates
+        else None
+    )
     step(1)
 
     gaps: Any = inputs.dem_gaps
@@ -869,10 +889,11 @@ def run_plan_workflow(
     if request.tier != "both":
         planned = [planned[0] if request.tier == "street" else planned[1]]
     if user_sites is not None:
-        sites = user_sites.to_crs("EPSG:4326").reset_index(drop=True)
+        name = Path(request.candidates or "").name
+        where = [f"{name} {user_sites.index.name or 'row'} {label}" for label in user_sites.index]
+        sites = user_sites.reset_index(drop=True)
         sites["source"] = "candidate file"
-        sites["source_ref"] = [f"{Path(request.candidates or '').name} #{i + 1}"
-                               for i in range(len(sites))]  # fmt: skip
+        sites["source_ref"] = where
     else:
         sites = sites_along_network(network, spacing_m=request.spacing_m, area=inputs.area)
         sites["source"] = "generated " + sites["kind"].astype(str)
@@ -1066,21 +1087,3 @@ def _split_heavy(demand: Any, profile: Any, notes: list[str]) -> Any:
         f"({capacity:,.0f}); each was split into equal parts at the same place."
     )
     return gpd.GeoDataFrame(out.reset_index(drop=True), crs=demand.crs)
-
-
-def _read_layer(path: Path, what: str) -> Any:
-    import geopandas as gpd
-
-    if not path.is_file():
-        raise InputError(
-            f"{path}: expected a {what} file (GeoPackage, Shapefile, GeoJSON); found no such file"
-        )
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises several types
-        raise InputError(
-            f"{path}: expected a {what} layer GDAL can read; cannot read it: {exc}"
-        ) from exc
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
-        raise InputError(f"{path}: expected a {what} layer with geometries and a CRS; found none")
-    return frame

@@ -17,6 +17,7 @@ import shutil
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -348,4 +349,81 @@ def test_existing_centres_of_an_unknown_tier_are_refused(audited, tmp_path):
     request = PlanRequest(osm=osm, population=1000.0, existing=existing, out=tmp_path / "o")
     with pytest.raises(InputError, match=r"existing\.gpkg, feature 2, field 'tier': .*'区级中心'"):
         run_plan_workflow(request)
+    assert not (tmp_path / "o").exists()
+
+
+# --- tables: GBK CSV and Excel with Amap (GCJ-02) coordinates ---------------------------------
+
+
+def _homes_table(audited, path, *, encoding="gbk"):  # type: ignore[no-untyped-def]
+    """The town's homes as a table of 小区 / 人口 / 经度 / 纬度 in GCJ-02, as from Amap."""
+    from linli.inputs.crs import wgs84_to_gcj02
+
+    demand = gpd.read_file(audited[0] / "audit.gpkg", layer="demand")
+    points = demand.geometry.representative_point()
+    lon, lat = wgs84_to_gcj02(points.x.to_numpy(), points.y.to_numpy())
+    lines = ["小区,人口,经度,纬度"] + [
+        f'小区{i + 1},"{p:,.1f}",{x:.7f},{y:.7f}'
+        for i, (p, x, y) in enumerate(zip(demand["population"], lon, lat, strict=True))
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return demand, points
+
+
+def test_plan_reads_tables_in_amap_coordinates(audited, tmp_path):
+    from linli.inputs.crs import wgs84_to_gcj02
+
+    _, osm, _, _ = audited
+    homes = tmp_path / "小区.csv"
+    demand, points = _homes_table(audited, homes)
+    x0, y0 = ORIGIN_M
+    lon, lat = lonlat([x0 + 2900.0], [y0 - 30.0])
+    glon, glat = wgs84_to_gcj02(np.asarray(lon), np.asarray(lat))
+    existing = tmp_path / "现状中心.xlsx"
+    pd.DataFrame(
+        {"名称": ["东街道中心"], "层级": ["街道中心"], "经度": glon, "纬度": glat}
+    ).to_excel(existing, index=False)
+    folder = tmp_path / "plan"
+    args = ["plan", "--osm", str(osm), "--demand", str(homes), "--existing", str(existing),
+            "--crs", "GCJ02", "--out", str(folder)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = gpd.read_file(folder / "plan.gpkg", layer="demand")
+    # GCJ-02 back to WGS-84: every home where the audit had it (the shift is ~500 m).
+    metres = out.geometry.to_crs("EPSG:32648").distance(points.to_crs("EPSG:32648"))
+    assert metres.max() < 1.0
+    assert out["population"].sum() == pytest.approx(demand["population"].round(1).sum())
+    sites = gpd.read_file(folder / "plan.gpkg", layer="sites")
+    kept = sites[sites["kind"] == "existing"]
+    assert sorted(kept["tier"]) == ["community_home", "street_centre"]
+    assert kept["source_ref"].str.contains("row 2").all()
+    assert out["status"].iloc[_far_home(out)] == "unserviceable"
+
+
+def test_a_table_without_its_coordinate_system_is_refused(audited, tmp_path):
+    _, osm, _, _ = audited
+    homes = tmp_path / "homes.csv"
+    _homes_table(audited, homes, encoding="utf-8")
+    request = PlanRequest(osm=osm, demand=homes, out=tmp_path / "o")
+    with pytest.raises(InputError, match=r"homes\.csv.*crs='GCJ02' for Amap"):
+        run_plan_workflow(request)
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_population_cells_are_named_by_row_and_field(audited, tmp_path):
+    _, osm, _, _ = audited
+    homes = tmp_path / "homes.csv"
+    _homes_table(audited, homes)
+    lines = homes.read_text(encoding="gbk").splitlines()
+    lines[3] = lines[3].replace(lines[3].split(",", 1)[1].split('"')[1], "约两千")
+    lines[5] = ",".join(["小区5", "", *lines[5].rsplit(",", 2)[1:]])
+    homes.write_text("\n".join(lines) + "\n", encoding="gbk")
+    request = PlanRequest(osm=osm, demand=homes, crs="GCJ02", out=tmp_path / "o")
+    with pytest.raises(InputError) as caught:
+        run_plan_workflow(request)
+    message = str(caught.value)
+    assert "row 4, field '人口' (population)" in message
+    assert "'约两千'" in message
+    assert "row 6, field '人口' (population)" in message
+    assert "an empty cell" in message
     assert not (tmp_path / "o").exists()
