@@ -165,3 +165,46 @@ def test_the_sites_table_says_which_reason_holds() -> None:
     )  # fmt: skip
     assert with_room["needed_for"].tolist() == ["reach", "review"]
     assert with_room["closing_shortfall"].iloc[1] == 0.0
+
+
+def test_the_report_says_what_sets_each_tiers_count_and_names_very_small_centres() -> None:
+    import pandas as pd
+
+    from linli.reports.plan import _site_charts, _utilisation_notes
+    from linli.standards import load_profile
+
+    profile = load_profile("chongqing-2019")
+    sites = pd.DataFrame(
+        {
+            "site": [1, 2, 3, 4],
+            "tier": ["street_centre", "street_centre", "community_home", "community_home"],
+            "tier_name": ["街道中心", "街道中心", "社区家园", "社区家园"],
+            "kind": ["new", "new", "new", "existing"],
+            "residents": [30_000.0, 2_000.0, 11_000.0, 500.0],
+            "needed_for": ["reach", "reach", "capacity", "existing"],
+        }
+    )
+    sites["utilisation"] = sites["residents"] / sites["tier"].map(
+        {"street_centre": 100_000.0, "community_home": 12_000.0}
+    )
+    street, community, small = _utilisation_notes(sites, profile)
+    assert "街道中心 2 处，平均服务 16,000 人，为容量 100,000 的 16%" in street
+    assert "20 分钟步行圈决定" in street
+    assert "社区家园 2 处，平均服务 5,750 人，为容量 12,000 的 48%" in community
+    sites.loc[3, "residents"] = 9_000.0  # (11,000 + 9,000) / 2 = 83 % of 12,000
+    sites["utilisation"] = sites["residents"] / sites["tier"].map(
+        {"street_centre": 100_000.0, "community_home": 12_000.0}
+    )
+    assert "容量（人口）决定" in _utilisation_notes(sites, profile)[1]
+    sites.loc[3, "residents"] = 500.0
+    sites.loc[3, "utilisation"] = 500.0 / 12_000.0
+    # Only new centres are named: the existing one with 500 residents is kept as it is.
+    assert small.startswith("1 处新建站点")
+    assert "街道中心 #2（2,000 人）" in small
+    charts = _site_charts(sites, ["街道中心", "社区家园"])
+    assert list(charts[0].categories) == ["现状保留", "可达性", "容量"]
+    assert charts[0].series == {"街道中心": [0.0, 2.0, 0.0], "社区家园": [1.0, 0.0, 1.0]}
+    assert [c.title for c in charts[1:]] == [
+        "街道中心容量利用率（服务人口 ÷ 容量）",
+        "社区家园容量利用率（服务人口 ÷ 容量）",
+    ]

@@ -41,6 +41,7 @@ HEADERS_ZH = {
     "only_reach": "唯一可达人口",
     "closing_shortfall": "关闭后无处可去人口",
     "needed_for": "必要原因",
+    "utilisation": "容量利用率",
     "floor_area_required_m2": "应配面积（m²）",
     "why": "选址理由",
     "walk_min": "步行时间（分钟）",
@@ -120,10 +121,99 @@ NEEDED_ZH = {
 
 
 def _in_words(sites: pd.DataFrame) -> pd.DataFrame:
-    """The sites table for the report: ``needed_for`` in Chinese words."""
-    if "needed_for" not in sites:
-        return sites
-    return sites.assign(needed_for=sites["needed_for"].map(NEEDED_ZH).fillna(sites["needed_for"]))
+    """The sites table for the report: kinds and reasons in Chinese words, the tier by its
+    name only, and no empty reference column."""
+    out = sites.drop(columns=["tier"], errors="ignore")
+    for column, words in (("kind", KIND_ZH), ("needed_for", NEEDED_ZH)):
+        if column in out:
+            out[column] = out[column].map(words).fillna(out[column])
+    if "source_ref" in out and not out["source_ref"].astype(str).str.strip().any():
+        out = out.drop(columns=["source_ref"])
+    return out
+
+
+LOW_UTILISATION = 0.05
+"""A new centre serving fewer residents than this share of its capacity is pointed out in the
+report: it is there for a few homes no other site reaches (a hillside pocket, a river bank,
+a gap in the mapped ways), and the planner may prefer another way to serve them."""
+
+
+def _site_charts(sites: pd.DataFrame, tier_order: Sequence[str]) -> list[Any]:
+    """Why the sites are needed (counts by reason and tier) and how full they are."""
+    from linli.reports import BarChart, Histogram
+
+    if sites.empty or "needed_for" not in sites:
+        return []
+    tiers = [t for t in tier_order if t in set(sites["tier_name"])]
+    reasons = [r for r in NEEDED_ZH if r in set(sites["needed_for"])]
+    counts = sites.groupby(["needed_for", "tier_name"]).size()
+    charts: list[Any] = [
+        BarChart(
+            categories=[NEEDED_ZH[r] for r in reasons],
+            series={t: [float(counts.get((r, t), 0)) for r in reasons] for t in tiers},
+            title="站点为何必要（按原因与层级计数）",
+            caption="可达性：部分居民没有其他可达站点；容量：关闭后其他站点容纳不下；"
+            "可复核：其居民拆分后可由其他站点容纳。",
+            value_fmt="{:,.0f}",
+        )
+    ]
+    for tier in tiers:
+        share = sites.loc[sites["tier_name"] == tier, "utilisation"].to_numpy(dtype=float)
+        charts.append(
+            Histogram(
+                values=share,
+                bins=[i / 10 for i in range(11)],
+                title=f"{tier}容量利用率（服务人口 ÷ 容量）",
+                caption=f"{len(share)} 处；低于 {LOW_UTILISATION:.0%} 的新建站点见下方说明。",
+                x_label="容量利用率",
+                y_label="站点数",
+                markers={f"{LOW_UTILISATION:.0%}": LOW_UTILISATION},
+                value_fmt="{:.0%}",
+            )
+        )
+    return charts
+
+
+def _utilisation_notes(sites: pd.DataFrame, profile: Profile) -> list[str]:
+    """What decides each tier's count (the circle or the capacity), and the very small new
+    centres, in words."""
+    if sites.empty or "utilisation" not in sites:
+        return []
+    lines = []
+    for tier_id, group in sites.groupby("tier", sort=False):
+        tier = profile.tier(str(tier_id))
+        mean = float(group["utilisation"].mean())
+        if mean < 0.5:
+            decides = f"站点数主要由 {tier.walk_min:g} 分钟步行圈决定，而非人口"
+            decides_en = f"the {tier.walk_min:g}-minute circle, not the population, sets the count"
+        elif mean >= 0.8:
+            decides = "站点数主要由容量（人口）决定"
+            decides_en = "the capacity (population) sets the count"
+        else:
+            decides = "步行圈与容量共同决定站点数"
+            decides_en = "the circle and the capacity both set the count"
+        lines.append(
+            f"{tier.name} {len(group)} 处，平均服务 {group['residents'].mean():,.0f} 人，为容量 "
+            f"{tier.population_max:,.0f} 的 {mean:.0%}：{decides}。 {tier.name_en}: "
+            f"{len(group)}, serving {group['residents'].mean():,.0f} residents on average, "
+            f"{mean:.0%} of the capacity: {decides_en}."
+        )
+    low = sites[(sites["kind"] == "new") & (sites["utilisation"] < LOW_UTILISATION)]
+    if len(low):
+        shown = "；".join(
+            f"{row.tier_name} #{row.site}（{row.residents:,.0f} 人）"
+            for row in low.sort_values("utilisation").head(20).itertuples()
+        )
+        more = f" 等 {len(low)} 处" if len(low) > 20 else ""
+        lines.append(
+            f"{len(low)} 处新建站点服务人口不足其容量的 {LOW_UTILISATION:.0%}：{shown}{more}。"
+            "它们多为少数居民唯一可达的站点（偏远片区、被坡地或河流隔开的居民点，或步行网络"
+            f"的缺口），规划时可考虑以其他方式服务这些居民，或核查该处的步行道。 {len(low)} "
+            f"new centres serve less than {LOW_UTILISATION:.0%} of their capacity, mostly the "
+            "only site a few homes reach: consider serving those homes another way, or check "
+            "the walking network there."
+        )
+    return lines
 
 
 def _new_why(tier: Any, residents: float, only: float, shortfall: float, needed: str) -> str:
@@ -240,6 +330,7 @@ def _tier_rows(
             "households": float(residents[k]) / pph,
             "only_reach": float(only[k]),
             "closing_shortfall": float(shortfall[k]),
+            "utilisation": float(residents[k]) / float(tier.population_max),
             "needed_for": needed,
             "floor_area_required_m2": float(tier.min_floor_area_m2 or np.nan),
             "why": why,
@@ -574,6 +665,7 @@ def write_plan(
             notes=[
                 *solved,
                 *treatment,
+                *_utilisation_notes(_plain(sites), profile),
                 *method_notes,
             ],
         )
@@ -644,12 +736,15 @@ def write_plan(
             ),
             *[Text(text=line, kind="note") for line in treatment],
             MapSpec(title="站点与服务范围", layers=layers),
+            *_site_charts(_plain(sites), tier_names or [t.name for t in profile.tiers]),
+            *[Text(text=line, kind="note") for line in _utilisation_notes(_plain(sites), profile)],
             Table(
                 data=_in_words(_plain(sites)),
                 caption="站点（现状与新建）",
                 headers=HEADERS_ZH,
                 formats={"residents": "{:,.0f}", "households": "{:,.0f}",
-                         "only_reach": "{:,.0f}", "closing_shortfall": "{:,.0f}"},
+                         "only_reach": "{:,.0f}", "closing_shortfall": "{:,.0f}",
+                         "utilisation": "{:.0%}"},
             ),
         ]  # fmt: skip
         if len(lost):
