@@ -199,7 +199,9 @@ def test_the_report_says_what_sets_each_tiers_count_and_names_very_small_centres
     sites.loc[3, "residents"] = 500.0
     sites.loc[3, "utilisation"] = 500.0 / 12_000.0
     # Only new centres are named: the existing one with 500 residents is kept as it is.
-    assert small.startswith("1 处新建站点")
+    assert small.startswith(
+        "1 处新建站点服务人口不足其容量的 5%（街道中心 1 处共 2,000 人（6.2%））"
+    )
     assert "街道中心 #2（2,000 人）" in small
     charts = _site_charts(sites, ["街道中心", "社区家园"])
     assert list(charts[0].categories) == ["现状保留", "可达性", "容量"]

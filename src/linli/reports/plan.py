@@ -205,8 +205,18 @@ def _utilisation_notes(sites: pd.DataFrame, profile: Profile) -> list[str]:
             for row in low.sort_values("utilisation").head(20).itertuples()
         )
         more = f" 等 {len(low)} 处" if len(low) > 20 else ""
+        total = sites.groupby("tier_name")["residents"].sum()
+        per_tier = [
+            (str(name), len(group), float(group["residents"].sum()))
+            for name, group in low.groupby("tier_name", sort=False)
+        ]
+        counted = "，".join(
+            f"{name} {n} 处共 {people:,.0f} 人（{people / total[name]:.1%}）"
+            for name, n, people in per_tier
+        )
         lines.append(
-            f"{len(low)} 处新建站点服务人口不足其容量的 {LOW_UTILISATION:.0%}：{shown}{more}。"
+            f"{len(low)} 处新建站点服务人口不足其容量的 {LOW_UTILISATION:.0%}（{counted}）："
+            f"{shown}{more}。"
             "它们多为少数居民唯一可达的站点（偏远片区、被坡地或河流隔开的居民点，或步行网络"
             f"的缺口），规划时可考虑以其他方式服务这些居民，或核查该处的步行道。 {len(low)} "
             f"new centres serve less than {LOW_UTILISATION:.0%} of their capacity, mostly the "
