@@ -158,6 +158,14 @@ def test_the_sites_table_says_which_reason_holds() -> None:
     # Closing site 1: 16,500 residents for the 12,000 places of site 0.
     assert table["closing_shortfall"].iloc[1] == pytest.approx(4_500.0)
     assert "4,500" in table["why"].iloc[1]
+    # The least used new sites closed in turn: site 2 (no one), then site 1 (8,000).
+    from linli.reports.plan import _trade_off
+
+    cost = _trade_off(tier, table, reach, weights, None)
+    assert cost["dropped"].tolist() == [0, 1, 2]
+    assert cost["centres"].tolist() == [3, 2, 1]
+    np.testing.assert_allclose(cost["served"], [16_500.0, 16_500.0, 12_000.0])
+    np.testing.assert_allclose(cost["unserved"], [0.0, 0.0, 4_500.0])
     # With home 1 at 3,000, site 0 has room for it (11,500 of 12,000): site 1 could close.
     with_room = _tier_rows(
         tier, np.array([0, 1]), np.array([0, 1, 0]), np.array([3.0, 3.0, 3.0]),
@@ -210,3 +218,34 @@ def test_the_report_says_what_sets_each_tiers_count_and_names_very_small_centres
         "街道中心容量利用率（服务人口 ÷ 容量）",
         "社区家园容量利用率（服务人口 ÷ 容量）",
     ]
+
+
+def reference_served(demand, site, weights, capacity, open_sites) -> float:  # type: ignore[no-untyped-def]
+    """Residents a set of open sites serves at most, as one networkx flow."""
+    g = nx.DiGraph()
+    for i, w in enumerate(weights):
+        g.add_edge("s", ("d", i), capacity=float(w))
+        for j in site[demand == i]:
+            if int(j) in open_sites:
+                g.add_edge(("d", i), ("j", int(j)), capacity=float(w))
+    for j in open_sites:
+        g.add_edge(("j", int(j)), "t", capacity=float(capacity[j]))
+    if "t" not in g:
+        return 0.0
+    return float(nx.maximum_flow_value(g, "s", "t"))
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_served_without_matches_a_plain_maximum_flow(seed: int) -> None:
+    from linli.planning.explain import served_without
+
+    demand, site, weights, _assignment, capacity, _, open_ = random_plan(seed)
+    chosen = np.flatnonzero(open_)
+    drop = np.random.default_rng(seed).permutation(chosen)
+    counts = list(range(len(drop) + 1))
+    got = served_without(demand, site, weights, capacity, chosen, drop, counts)
+    want = [
+        reference_served(demand, site, weights, capacity, set(drop[k:].tolist())) for k in counts
+    ]
+    np.testing.assert_allclose(got, want, atol=0.01 * len(weights))
+    assert np.all(np.diff(got) <= 1e-9)  # closing sites never serves more

@@ -23,10 +23,12 @@ the whole connected part of the plan solved, so the shortfall is exact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["closing_shortfall", "only_reach"]
+__all__ = ["closing_shortfall", "only_reach", "served_without"]
 
 F8 = NDArray[np.float64]
 I8 = NDArray[np.int64]
@@ -244,3 +246,70 @@ def _flow_shortfall(
     graph = sparse.csr_array((caps.astype(np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
     flow = maximum_flow(graph, source, sink, method="dinic").flow_value
     return need - int(flow)
+
+
+def served_without(
+    demand: I8,
+    site: I8,
+    weights: F8,
+    capacity: F8,
+    open_sites: I8,
+    drop_order: I8,
+    counts: Sequence[int],
+) -> F8:
+    """Residents a plan still serves with its first ``k`` sites of ``drop_order`` closed.
+
+    For each ``k`` of ``counts``: the most residents the remaining open sites can serve
+    within the circle and their capacities, everyone free to move and to be split (a
+    maximum flow).  With ``drop_order`` the plan's least used new sites first, this is what
+    serving the last few residents costs: a lower bound on the coverage any plan with that
+    many fewer sites reaches (a plan re-optimised for the smaller count may serve more).
+
+    Parameters
+    ----------
+    demand, site : int arrays
+        The pairs (demand position, site position) within the tier's circle.
+    weights : float array
+        Residents per demand point.
+    capacity : float array
+        Residents each site serves at most (per site position).
+    open_sites : int array
+        The plan's sites of this tier.
+    drop_order : int array
+        Sites of ``open_sites`` in the order they are closed.
+    counts : sequence of int
+        How many of ``drop_order`` to close, each in turn (0: the plan as it is).
+
+    Returns
+    -------
+    float array
+        Residents served, one per entry of ``counts`` (to the hundredth).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> demand, site = np.array([0, 1, 1, 2]), np.array([0, 0, 1, 2])
+    >>> served_without(demand, site, np.array([5.0, 5.0, 1.0]), np.full(3, 10.0),
+    ...                np.array([0, 1, 2]), np.array([2, 1, 0]), [0, 1, 2, 3]).tolist()
+    [11.0, 10.0, 10.0, 0.0]
+    """
+    n_demand = int(weights.shape[0])
+    n_sites = int(capacity.shape[0])
+    order = np.argsort(demand, kind="stable")
+    d_ptr = np.zeros(n_demand + 1, dtype=np.int64)
+    np.cumsum(np.bincount(demand, minlength=n_demand), out=d_ptr[1:])
+    d_sites = np.asarray(site, np.int64)[order]
+    w = np.round(np.asarray(weights, np.float64) * _SCALE).astype(np.int64)
+    room = np.floor(capacity * _SCALE).astype(np.int64)
+    points = np.flatnonzero(np.diff(d_ptr) > 0).astype(np.int64)
+    total = float(np.sum(weights))
+    unreached = int(w.sum() - w[points].sum())
+    out = np.zeros(len(counts))
+    for n, k in enumerate(counts):
+        is_open = np.zeros(n_sites, dtype=bool)
+        is_open[open_sites] = True
+        is_open[drop_order[:k]] = False
+        sites = np.flatnonzero(is_open).astype(np.int64)
+        short = _flow_shortfall(points, sites, room[sites], d_ptr, d_sites, w)
+        out[n] = total - (unreached + short) / _SCALE
+    return out

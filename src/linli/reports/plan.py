@@ -42,6 +42,11 @@ HEADERS_ZH = {
     "closing_shortfall": "关闭后无处可去人口",
     "needed_for": "必要原因",
     "utilisation": "容量利用率",
+    "dropped": "少建站点数",
+    "centres": "站点数",
+    "served": "仍可服务人口",
+    "share": "覆盖率",
+    "unserved": "无处可去人口",
     "floor_area_required_m2": "应配面积（m²）",
     "why": "选址理由",
     "walk_min": "步行时间（分钟）",
@@ -83,12 +88,17 @@ class PlanTables:
         ``sites`` ({tier id: {"existing": n, "new": n}}), ``residents``,
         ``residents_served``, ``residents_held`` ({tier id: residents already served by
         existing centres}), ``unserviceable_homes``, ``unserviceable_residents``.
+    trade_off : DataFrame or None
+        Per tier, the plan with its least used new sites closed in turn (``dropped``,
+        ``centres``, ``served``, ``share``, ``unserved``): what serving the last residents
+        costs.
     """
 
     sites: Any
     demand: Any
     service_areas: Any
     summary: dict[str, Any] = field(default_factory=dict)
+    trade_off: Any = None
 
 
 def _existing_why(
@@ -172,6 +182,46 @@ def _site_charts(sites: pd.DataFrame, tier_order: Sequence[str]) -> list[Any]:
             )
         )
     return charts
+
+
+def _trade_off_blocks(trade_off: pd.DataFrame | None) -> list[Any]:
+    """The trade-off as one bar chart per tier and a table (none when nothing to show)."""
+    from linli.reports import BarChart, Table, Text
+
+    if trade_off is None or trade_off.empty or trade_off["dropped"].max() == 0:
+        return []
+    blocks: list[Any] = [
+        Text(
+            text="少建的代价：从本方案中依次去掉服务人数最少的新建站点，其余站点在步行圈与容量内"
+            "最多还能服务多少居民（最大流计算，居民可重新分配）。这是减少站点数后覆盖率的下限——"
+            "针对更少站点重新优化的方案可能覆盖更多。 What the last residents cost: the plan "
+            "with its least used new sites closed in turn, and the most residents the rest can "
+            "still serve within the circle and capacities (a maximum flow): a lower bound on "
+            "the coverage of a plan with that many fewer sites.",
+            kind="note",
+        )
+    ]
+    for name, group in trade_off.groupby("tier_name", sort=False):
+        blocks.append(
+            BarChart(
+                categories=[f"{c:,} 处（少建 {d}）" for c, d in zip(
+                    group["centres"], group["dropped"], strict=True)],
+                series={"覆盖率": group["share"].tolist()},
+                title=f"{name}：少建站点后的覆盖率",
+                caption="覆盖率 = 仍可服务人口 ÷ 规划服务的居民。",
+                value_fmt="{:.1%}",
+                max_value=1.0,
+            )
+        )  # fmt: skip
+    blocks.append(
+        Table(
+            data=trade_off.drop(columns=["tier"]),
+            caption="少建的代价（按层级）",
+            headers=HEADERS_ZH,
+            formats={"served": "{:,.0f}", "unserved": "{:,.0f}", "share": "{:.2%}"},
+        )
+    )
+    return blocks
 
 
 def _utilisation_notes(sites: pd.DataFrame, profile: Profile) -> list[str]:
@@ -267,6 +317,59 @@ def _needed_for(kind: str, only: float, shortfall: float, co_located: bool) -> s
     return "co-location" if co_located else "review"
 
 
+def _tier_pairs(
+    reach: pd.DataFrame, tier: Any, held: np.ndarray | None, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (planned row, site) pairs within the tier's circle, as the model saw them: a row
+    held at an existing centre keeps only that pair.  Also the held site per row."""
+    in_circle = reach[reach["walk_min"] <= tier.walk_min]
+    origin = in_circle["origin"].to_numpy(dtype=np.int64)
+    destination = in_circle["destination"].to_numpy(dtype=np.int64)
+    held_at = np.full(n_rows, -1) if held is None else np.asarray(held, np.int64)
+    keep = (held_at[origin] < 0) | (destination == held_at[origin])
+    return origin[keep], destination[keep], held_at
+
+
+TRADE_OFF_COUNTS = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987)
+"""How many of the least used new sites the trade-off table closes, in turn."""
+TRADE_OFF_FLOOR = 0.9
+"""The trade-off table stops once fewer than this share of the residents would be served."""
+
+
+def _trade_off(
+    tier: Any, table: pd.DataFrame, reach: pd.DataFrame, weights: np.ndarray, held: Any
+) -> pd.DataFrame:
+    """What the last residents cost: the plan with its least used new sites closed, in turn.
+
+    Each row: ``dropped`` new sites closed (least residents served first), ``centres`` left,
+    ``served`` residents the rest can still serve within the circle and capacities (a
+    maximum flow, :func:`linli.planning.explain.served_without`) and their ``share``.
+    """
+    from linli.planning.explain import served_without
+
+    new = table[table["kind"] == "new"].sort_values(["residents", "site"], kind="stable")
+    if new.empty:
+        return pd.DataFrame()
+    origin, destination, _ = _tier_pairs(reach, tier, held, weights.shape[0])
+    n_sites = int(max(table["site"].max(), destination.max(initial=0))) + 1
+    capacity = np.full(n_sites, float(tier.population_max))
+    total = float(weights.sum())
+    rows = []
+    for k in (c for c in TRADE_OFF_COUNTS if c <= len(new)):
+        (served,) = served_without(
+            origin, destination, weights, capacity, table["site"].to_numpy(np.int64),
+            new["site"].to_numpy(np.int64), [k],
+        )  # fmt: skip
+        rows.append(
+            {"tier": tier.id, "tier_name": tier.name, "dropped": k, "centres": len(table) - k,
+             "served": served, "share": served / total if total else 1.0,
+             "unserved": total - served}
+        )  # fmt: skip
+        if total and served / total < TRADE_OFF_FLOOR:
+            break
+    return pd.DataFrame(rows)
+
+
 def _tier_rows(
     tier: Any,
     site_positions: np.ndarray,
@@ -293,12 +396,7 @@ def _tier_rows(
     names = {f.id: f.name for f in profile.facility_types()}
     n_sites = len(sites)
     positions = np.asarray(site_positions, dtype=np.int64)
-    in_circle = reach[reach["walk_min"] <= tier.walk_min]
-    origin = in_circle["origin"].to_numpy(dtype=np.int64)
-    destination = in_circle["destination"].to_numpy(dtype=np.int64)
-    held_at = np.full(weights.shape[0], -1) if held is None else np.asarray(held, np.int64)
-    keep = (held_at[origin] < 0) | (destination == held_at[origin])
-    origin, destination = origin[keep], destination[keep]
+    origin, destination, held_at = _tier_pairs(reach, tier, held, weights.shape[0])
     only = only_reach(origin, destination, weights, positions, n_sites)
     assigned = assignment >= 0
     residents = np.bincount(assignment[assigned], weights=weights[assigned], minlength=n_sites)[
@@ -497,6 +595,7 @@ def plan_tables(
         out_demand["served_by"] = served_by(assign)
         parts = [(t, np.asarray(result.sites, dtype=np.int64), assign, minutes)]
     areas = []
+    trade_offs = []
     for t, positions, assign, minutes in parts:
         table = _tier_rows(
             t, positions, assign, minutes, weights=weights, sites=sites, profile=profile,
@@ -505,6 +604,8 @@ def plan_tables(
         )  # fmt: skip
         geoms = sites.geometry.iloc[positions].to_numpy() if len(positions) else []
         frames.append(gpd.GeoDataFrame(table, geometry=list(geoms), crs=sites.crs))
+        if len(positions):
+            trade_offs.append(_trade_off(t, table, reach_frame, weights, (held or {}).get(t.id)))
         if len(positions):
             iso = isochrones(network, sites.iloc[positions], cutoffs_min=(float(t.walk_min),))
             iso["tier"] = t.id
@@ -519,6 +620,7 @@ def plan_tables(
     return PlanTables(
         sites=chosen.to_crs("EPSG:4326"), demand=out_demand, service_areas=service,
         summary=_summary(chosen, out_demand, held_residents),
+        trade_off=pd.concat(trade_offs, ignore_index=True) if trade_offs else None,
     )  # fmt: skip
 
 
@@ -670,7 +772,15 @@ def write_plan(
         tables.demand.to_file(gpkg, layer="demand", driver="GPKG")
         write_workbook(
             tmp / "plan.xlsx",
-            {"站点 sites": _plain(sites), "居民点 demand": _plain(tables.demand)},
+            {
+                "站点 sites": _plain(sites),
+                "居民点 demand": _plain(tables.demand),
+                **(
+                    {"少建的代价 trade-off": tables.trade_off}
+                    if tables.trade_off is not None and not tables.trade_off.empty
+                    else {}
+                ),
+            },
             headers_zh=HEADERS_ZH,
             notes=[
                 *solved,
@@ -748,6 +858,7 @@ def write_plan(
             MapSpec(title="站点与服务范围", layers=layers),
             *_site_charts(_plain(sites), tier_names or [t.name for t in profile.tiers]),
             *[Text(text=line, kind="note") for line in _utilisation_notes(_plain(sites), profile)],
+            *_trade_off_blocks(tables.trade_off),
             Table(
                 data=_in_words(_plain(sites)),
                 caption="站点（现状与新建）",
