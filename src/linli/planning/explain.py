@@ -151,10 +151,7 @@ def closing_shortfall(
         assignment[live], weights=w[live].astype(np.float64), minlength=n_sites
     ).astype(np.int64)
     room = np.maximum(cap - fixed_load, 0)
-    order = np.argsort(d, kind="stable")
-    d_ptr = np.zeros(n_demand + 1, dtype=np.int64)
-    np.cumsum(np.bincount(d, minlength=n_demand), out=d_ptr[1:])
-    d_sites = s[order]
+    d_ptr, d_sites = _sites_of(d, s, n_demand)
     by_site = np.argsort(assignment, kind="stable")
     first = np.searchsorted(assignment[by_site], np.arange(n_sites + 1))
     holders = by_site  # demand points grouped by their site: holders[first[j]:first[j + 1]]
@@ -195,6 +192,14 @@ def closing_shortfall(
         points, sites = _component(points, j, residents_of, reached)
         out[n] = _flow_shortfall(points, sites, room[sites], d_ptr, d_sites, w) / _SCALE
     return out
+
+
+def _sites_of(demand: I8, site: I8, n_demand: int) -> tuple[I8, I8]:
+    """The pairs grouped by demand point: ``d_sites[d_ptr[i]:d_ptr[i + 1]]`` are ``i``'s sites."""
+    order = np.argsort(demand, kind="stable")
+    d_ptr = np.zeros(n_demand + 1, dtype=np.int64)
+    np.cumsum(np.bincount(demand, minlength=n_demand), out=d_ptr[1:])
+    return d_ptr, np.asarray(site, np.int64)[order]
 
 
 def _load_of(points: I8, assignment: I8, w: NDArray[np.int64], sites: I8) -> NDArray[np.int64]:
@@ -295,10 +300,7 @@ def served_without(
     """
     n_demand = int(weights.shape[0])
     n_sites = int(capacity.shape[0])
-    order = np.argsort(demand, kind="stable")
-    d_ptr = np.zeros(n_demand + 1, dtype=np.int64)
-    np.cumsum(np.bincount(demand, minlength=n_demand), out=d_ptr[1:])
-    d_sites = np.asarray(site, np.int64)[order]
+    d_ptr, d_sites = _sites_of(demand, site, n_demand)
     w = np.round(np.asarray(weights, np.float64) * _SCALE).astype(np.int64)
     room = np.floor(capacity * _SCALE).astype(np.int64)
     points = np.flatnonzero(np.diff(d_ptr) > 0).astype(np.int64)
