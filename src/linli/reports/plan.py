@@ -120,6 +120,12 @@ def _existing_why(
     return text
 
 
+SITE_COLOURS = {
+    "street_centre": {"existing": "#E69F00", "new": "#D55E00"},
+    "community_home": {"existing": "#56B4E9", "new": "#0072B2"},
+}
+"""Map colours of the sites by tier and kind (Okabe-Ito: orange street centres, blue homes)."""
+
 NEEDED_ZH = {
     "existing": "现状保留",
     "reach": "可达性",
@@ -808,19 +814,32 @@ def write_plan(
         shown = sites.assign(
             图例=sites["tier_name"] + "（" + sites["kind"].map(KIND_ZH).fillna("") + "）"
         )
-        layers += [
-            roads,
-            PointLayer(
-                data=shown,
-                name="站点",
-                fill=ColourBy(column="图例", categorical=True, title="站点（现状/新建）"),
-                radius_px=5,
-                tooltip="why",
-            ),
-        ]
+        layers.append(roads)
+        # Community homes first, street centres larger on top: a street centre stands on a
+        # community home's site and would be hidden under it.
+        palette = {
+            f"{profile.tier(tier_id).name}（{KIND_ZH[kind]}）": colour
+            for tier_id, by_kind in SITE_COLOURS.items()
+            for kind, colour in by_kind.items()
+        }
+        for tier in reversed(profile.tiers):
+            part = shown[shown["tier"] == tier.id]
+            if part.empty:
+                continue
+            layers.append(
+                PointLayer(
+                    data=part,
+                    name=tier.name,
+                    fill=ColourBy(
+                        column="图例", categorical=True, title="现状/新建", colours=palette
+                    ),
+                    radius_px=7 if tier.id == "street_centre" else 4.5,
+                    tooltip="why",
+                )
+            )
         if len(lost):
             layers.append(
-                PointLayer(data=lost, name="无法服务的居民点", fill="#D55E00", radius_px=3.5,
+                PointLayer(data=lost, name="无法服务的居民点", fill="#CC79A7", radius_px=3.5,
                            tooltip="status_reason")
             )  # fmt: skip
         figures = []
