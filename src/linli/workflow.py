@@ -1046,9 +1046,12 @@ def run_plan_workflow(
             " residents) cannot be served by any site within the circle; they are kept in the "
             "demand outputs with status 'unserviceable' and never assigned."
         )
+    from linli.audit.prepare import colocation_places
+
     tables = plan_tables(
         result, network=network, demand=demand, sites=sites, profile=profile, tier=request.tier,
         planned=rows, reach=matrix, held=held,
+        places=colocation_places(inputs.osm, profile, area=inputs.area),
     )  # fmt: skip
     if not request.keep_unserviceable:
         tables.demand = tables.demand[tables.demand["status"] == "served"]

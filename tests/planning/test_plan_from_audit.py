@@ -48,7 +48,8 @@ def _square(xy: dict[int, tuple[float, float]], first: int, cx: float, cy: float
     return [first, first + 1, first + 2, first + 3, first]
 
 
-def write_town(path):  # type: ignore[no-untyped-def]
+def write_town(path, *, bus_stop_x=None):  # type: ignore[no-untyped-def]
+    """The town; with ``bus_stop_x``, a bus stop 5 m north of the way there."""
     xy = {i + 1: (100.0 * i, 0.0) for i in range(31)}
     ways: list = [(1, list(range(1, 32)), {"highway": "footway"})]
     flats = {"building": "residential", "building:levels": "6"}
@@ -66,7 +67,11 @@ def write_town(path):  # type: ignore[no-untyped-def]
         xy.update({node: (x0, y0), node + 1: (x1, y0), node + 2: (x1, y1), node + 3: (x0, y1)})
         ways.append((way, [node, node + 1, node + 2, node + 3, node], {"landuse": "residential"}))
         node, way = node + 10, way + 1
-    return write_osm(path, nodes_at(xy), ways)
+    tags = {}
+    if bus_stop_x is not None:
+        xy[9000] = (float(bus_stop_x), 5.0)
+        tags[9000] = {"highway": "bus_stop", "name": "镇中心站"}
+    return write_osm(path, nodes_at(xy), ways, node_tags=tags)
 
 
 @pytest.fixture(scope="module")
@@ -427,3 +432,25 @@ def test_bad_population_cells_are_named_by_row_and_field(audited, tmp_path):
     assert "row 6, field '人口' (population)" in message
     assert "an empty cell" in message
     assert not (tmp_path / "o").exists()
+
+
+def test_planned_sites_say_which_transport_and_shops_are_beside_them(tmp_path):
+    # chongqing-2019: "beside" = within a 5-minute walk (400 m at 80 m/min).
+    osm = write_town(tmp_path / "town.osm", bus_stop_x=1500.0)
+    outcome = run_plan_workflow(
+        PlanRequest(osm=osm, population=RESIDENTS, tier="community", out=tmp_path / "o")
+    )
+    sites = outcome.sites
+    assert {"walk_min_transport", "walk_min_education", "colocated"} <= set(sites.columns)
+    x = sites.geometry.to_crs("EPSG:32648").x.to_numpy() - ORIGIN_M[0]
+    near = np.abs(x - 1500.0) < 300.0  # within 5 minutes along the way, with the access legs
+    far = np.abs(x - 1500.0) > 450.0
+    assert near.any()
+    assert far.any()
+    assert sites.loc[near, "walk_min_transport"].le(5.0).all()
+    assert sites.loc[far, "walk_min_transport"].isna().all()
+    assert sites.loc[near, "why"].str.contains("5 分钟步行内有交通设施").all()
+    assert sites.loc[far, "why"].str.contains("5 分钟步行内没有").all()
+    assert sites["walk_min_education"].isna().all()  # the town has no school
+    report = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    assert "相邻设施" in report

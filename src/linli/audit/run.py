@@ -332,13 +332,36 @@ def _colocation(
     """Minutes from each centre to the nearest place of each co-location category."""
     import geopandas as gpd
 
-    from linli.access import nearest_destination
-
     points = gpd.GeoDataFrame(
         centres, geometry=gpd.points_from_xy(centres["lon"], centres["lat"]), crs="EPSG:4326"
     )
+    return pd.concat([centres, colocation_table(network, points, places, rule)], axis=1)
+
+
+def colocation_table(network: WalkNetwork, points: Any, places: Any, rule: Any) -> pd.DataFrame:
+    """Which co-location categories (education, transport, …) each point has beside it.
+
+    Parameters
+    ----------
+    network : WalkNetwork
+    points : GeoDataFrame
+        Centres or planned sites (any CRS).
+    places : GeoDataFrame
+        From :func:`linli.audit.prepare.colocation_places` (``category`` per place).
+    rule : Colocation
+        The profile's rule: its categories and ``walk_min`` ("beside" = within it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``points``: ``walk_min_<category>`` (minutes to the nearest place of
+        the category, NaN beyond ``walk_min``), ``colocated`` (the names of the categories
+        beside it, joined by 、) and ``colocated_count``.
+    """
+    from linli.access import nearest_destination
+
     att = attach_points(network, points, source="centres")
-    out = centres.copy()
+    out = pd.DataFrame(index=points.index)
     near: list[list[str]] = [[] for _ in range(len(out))]
     for cat in rule.categories:
         subset = places[places["category"] == cat.id]

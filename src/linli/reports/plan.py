@@ -230,6 +230,45 @@ def _trade_off_blocks(trade_off: pd.DataFrame | None) -> list[Any]:
     return blocks
 
 
+def _headers(profile: Profile) -> dict[str, str]:
+    """Chinese headers, with the profile's co-location categories."""
+    headers = dict(HEADERS_ZH)
+    if profile.colocation is not None:
+        for cat in profile.colocation.categories:
+            headers[f"walk_min_{cat.id}"] = f"至{cat.name}（分钟）"
+        headers.update(colocated="相邻设施", colocated_count="相邻设施类数")
+    return headers
+
+
+def _colocation_blocks(sites: pd.DataFrame, profile: Profile) -> list[Any]:
+    """How many sites have each co-location category beside them, per tier (none without)."""
+    from linli.reports import BarChart
+
+    rule = profile.colocation
+    if rule is None or sites.empty or "colocated" not in sites:
+        return []
+    tiers = list(dict.fromkeys(sites["tier_name"]))
+    series = {
+        tier: [
+            float(sites.loc[sites["tier_name"] == tier, f"walk_min_{cat.id}"].notna().mean())
+            for cat in rule.categories
+        ]
+        for tier in tiers
+    }
+    return [
+        BarChart(
+            categories=[cat.name for cat in rule.categories],
+            series=series,
+            title=f"站点 {rule.walk_min:g} 分钟步行内的相邻设施（站点占比）",
+            caption="《答复函》：引导相应层级的教育、交通、商业、游憩等设施相邻布局；"
+            f"“相邻”按 {rule.walk_min:g} 分钟步行计（标准配置 {profile.id}）。地点来自 OSM，"
+            "国内 OSM 常缺学校、公交站等：占比低时请先核对数据。",
+            value_fmt="{:.0%}",
+            max_value=1.0,
+        )
+    ]
+
+
 def _utilisation_notes(sites: pd.DataFrame, profile: Profile) -> list[str]:
     """What decides each tier's count (the circle or the capacity), and the very small new
     centres, in words."""
@@ -516,6 +555,7 @@ def plan_tables(
     planned: Any = None,
     reach: Any = None,
     held: Mapping[str, Any] | None = None,
+    places: Any = None,
 ) -> PlanTables:
     """Chosen sites (existing or new, with why), every demand point's status, service areas.
 
@@ -541,6 +581,12 @@ def plan_tables(
     held : mapping, optional
         Tier id -> per planned row, the existing site it was held at (-1: none), for the
         summary's residents already served.
+    places : GeoDataFrame, optional
+        Places of the profile's co-location categories
+        (:func:`linli.audit.prepare.colocation_places`): each chosen site then gets the
+        minutes to the nearest one of each category within the rule's walk
+        (``walk_min_<category>``, ``colocated``, ``colocated_count``; see
+        :func:`linli.audit.run.colocation_table`).
 
     Returns
     -------
@@ -617,6 +663,18 @@ def plan_tables(
             iso["tier"] = t.id
             areas.append(iso.to_crs("EPSG:4326"))
     chosen = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=sites.crs)
+    if places is not None and profile.colocation is not None and len(chosen):
+        from linli.audit.run import colocation_table
+
+        rule = profile.colocation
+        beside = colocation_table(network, chosen, places, rule)
+        chosen = gpd.GeoDataFrame(pd.concat([chosen, beside], axis=1), crs=chosen.crs)
+        kinds = "、".join(c.name for c in rule.categories)
+        chosen["why"] = [
+            f"{why}；{rule.walk_min:g} 分钟步行内有{near}设施" if near
+            else f"{why}；{rule.walk_min:g} 分钟步行内没有{kinds}设施"
+            for why, near in zip(chosen["why"], chosen["colocated"], strict=True)
+        ]  # fmt: skip
     service = (
         gpd.GeoDataFrame(pd.concat(areas, ignore_index=True), crs="EPSG:4326") if areas else None
     )
@@ -787,7 +845,7 @@ def write_plan(
                     else {}
                 ),
             },
-            headers_zh=HEADERS_ZH,
+            headers_zh=_headers(profile),
             notes=[
                 *solved,
                 *treatment,
@@ -878,10 +936,11 @@ def write_plan(
             *_site_charts(_plain(sites), tier_names or [t.name for t in profile.tiers]),
             *[Text(text=line, kind="note") for line in _utilisation_notes(_plain(sites), profile)],
             *_trade_off_blocks(tables.trade_off),
+            *_colocation_blocks(_plain(sites), profile),
             Table(
                 data=_in_words(_plain(sites)),
                 caption="站点（现状与新建）",
-                headers=HEADERS_ZH,
+                headers=_headers(profile),
                 formats={"residents": "{:,.0f}", "households": "{:,.0f}",
                          "only_reach": "{:,.0f}", "closing_shortfall": "{:,.0f}",
                          "utilisation": "{:.0%}"},
