@@ -437,6 +437,15 @@ def _print_plan(outcome: Any) -> None:
             f"{s['unserviceable_homes']} homes ({s['unserviceable_residents']:,.0f} "
             "residents) unserviceable: too far from any walkable way (status in demand)"
         )
+    cost = outcome.trade_off
+    if cost is not None and len(cost) and cost["dropped"].max() > 0:
+        console.print("少建的代价 (fewer centres → residents still served):")
+        for name, group in cost.groupby("tier_name", sort=False):
+            steps = "  ".join(
+                f"{c:,} 处 {share:.2%}"
+                for c, share in zip(group["centres"], group["share"], strict=True)
+            )
+            console.print(f"  {name}: {steps}")
     for line in outcome.solved:
         console.print(line, highlight=False)
     for line in outcome.notes:

@@ -491,6 +491,9 @@ class PlanOutcome:
     """Counts: sites per tier existing/new, residents served, unserviceable homes."""
     solved: list[str] = field(default_factory=list)
     """What the solver proved, a line per level (count, bound, gap, status)."""
+    trade_off: Any = None
+    """Per tier, the plan with its least used new sites closed in turn and the residents the
+    rest still serve (:attr:`linli.reports.plan.PlanTables.trade_off`)."""
 
 
 @dataclass
@@ -1065,6 +1068,7 @@ def run_plan_workflow(
     return PlanOutcome(
         result=result, sites=tables.sites, out=request.out, notes=notes, demand=tables.demand,
         summary=tables.summary, solved=solve_lines(result, tier_names),
+        trade_off=tables.trade_off,
     )  # fmt: skip
 
 

@@ -67,6 +67,7 @@ def test_plan_community_homes_for_given_demand(homes):
     said = f"社区家园 {len(sites)} 处："
     assert said in result.output
     assert "下界" in result.output
+    assert "少建的代价" in result.output  # fewer centres, residents still served
     assert said in (out / "report.html").read_text(encoding="utf-8")
 
 

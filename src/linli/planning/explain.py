@@ -313,5 +313,5 @@ def served_without(
         is_open[drop_order[:k]] = False
         sites = np.flatnonzero(is_open).astype(np.int64)
         short = _flow_shortfall(points, sites, room[sites], d_ptr, d_sites, w)
-        out[n] = total - (unreached + short) / _SCALE
+        out[n] = min(max(total - (unreached + short) / _SCALE, 0.0), total)
     return out

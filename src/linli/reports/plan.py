@@ -400,7 +400,7 @@ def _trade_off(
     capacity = np.full(n_sites, float(tier.population_max))
     total = float(weights.sum())
     rows = []
-    for k in (c for c in TRADE_OFF_COUNTS if c <= len(new)):
+    for k in (c for c in TRADE_OFF_COUNTS if c <= len(new) and c < len(table)):
         (served,) = served_without(
             origin, destination, weights, capacity, table["site"].to_numpy(np.int64),
             new["site"].to_numpy(np.int64), [k],
