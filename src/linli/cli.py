@@ -441,6 +441,8 @@ def _print_plan(outcome: Any) -> None:
     if cost is not None and len(cost) and cost["dropped"].max() > 0:
         console.print("少建的代价 (fewer centres → residents still served):")
         for name, group in cost.groupby("tier_name", sort=False):
+            if len(group) < 2:
+                continue
             steps = "  ".join(
                 f"{c:,} 处 {share:.2%}"
                 for c, share in zip(group["centres"], group["share"], strict=True)
