@@ -173,7 +173,6 @@ def closing_shortfall(
         points = residents_of(np.array([j]))
         if points.size == 0:
             continue
-        decided = False
         for _ in range(_HOPS):
             sites = reached(points)
             sites = sites[sites != j]
@@ -182,15 +181,12 @@ def closing_shortfall(
             sites = reached(points)
             sites = sites[sites != j]
             outside = load[sites] - _load_of(points, assignment, w, sites)
-            unserved = _flow_shortfall(points, sites, room[sites] - outside, d_ptr, d_sites, w)
-            if unserved == 0:
-                decided = True
-                break
-        if decided:
-            continue
-        # The whole connected part of the plan: exact.
-        points, sites = _component(points, j, residents_of, reached)
-        out[n] = _flow_shortfall(points, sites, room[sites], d_ptr, d_sites, w) / _SCALE
+            if _flow_shortfall(points, sites, room[sites] - outside, d_ptr, d_sites, w) == 0:
+                break  # re-served in the neighbourhood: so in the whole plan
+        else:
+            # The whole connected part of the plan: exact.
+            points, sites = _component(points, j, residents_of, reached)
+            out[n] = _flow_shortfall(points, sites, room[sites], d_ptr, d_sites, w) / _SCALE
     return out
 
 
