@@ -138,8 +138,10 @@ NEEDED_ZH = {
 
 def _in_words(sites: pd.DataFrame) -> pd.DataFrame:
     """The sites table for the report: kinds and reasons in Chinese words, the tier by its
-    name only, and no empty reference column."""
-    out = sites.drop(columns=["tier"], errors="ignore")
+    name only, what is beside each site in words (the minutes are in the workbook), and no
+    empty reference column."""
+    minutes = [c for c in sites.columns if str(c).startswith("walk_min_")]
+    out = sites.drop(columns=["tier", "colocated_count", *minutes], errors="ignore")
     for column, words in (("kind", KIND_ZH), ("needed_for", NEEDED_ZH)):
         if column in out:
             out[column] = out[column].map(words).fillna(out[column])
