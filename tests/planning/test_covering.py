@@ -214,6 +214,28 @@ def test_set_cover_warm_reaches_the_optimum_on_a_grid(seed: int) -> None:
     assert warm.objective == pytest.approx(optimum)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_set_cover_warm_on_a_small_problem_stalls_sooner(seed: int) -> None:
+    # 30 rows each within reach of 3 of 15 sites: the Lagrangian bound (5) stays below the
+    # optimum (6), so only the search's patience ends the warm start; on 90 pairs that is
+    # 10,000 steps without a better plan, not 200,000 (hundreds of such components are
+    # solved apart when a set cover splits)
+    rng = np.random.default_rng(seed)
+    allowed = np.zeros((30, 15), dtype=bool)
+    for i in range(30):
+        allowed[i, rng.choice(15, 3, replace=False)] = True
+    none = np.zeros(15, dtype=bool)
+    optimum = ref.set_cover(allowed, site_cost=np.ones(15), required=none, forbidden=none)
+    warm = set_cover_warm(
+        pairs_of(allowed), site_cost=np.ones(15), required=none, deadline=NO_DEADLINE
+    )
+    assert warm.open is not None
+    assert covers_all(allowed, np.flatnonzero(warm.open))
+    assert warm.objective == pytest.approx(optimum)
+    assert warm.bound < warm.objective
+    assert 10_000 <= warm.details["local_search_steps"] < 100_000  # type: ignore[operator]
+
+
 def recomputed_scores(allowed: B1, w: F8, is_open: B1) -> F8:
     """Per site: the weight it would add (closed) or lose (open), from scratch."""
     cnt = allowed[:, is_open].sum(axis=1)

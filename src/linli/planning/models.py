@@ -7,6 +7,10 @@ points) — or from GeoDataFrames with ``from_geodataframes``, which only asks
 over.  ``solve()`` shrinks the problem exactly (:mod:`linli.planning.reduce`), builds the
 mixed-integer program straight from sparse arrays, solves it with HiGHS and returns a
 :class:`~linli.planning.PlanResult` about the original demand points and sites.
+``SetCover`` first splits the shrunk problem into its independent components (demand points
+and the sites that serve them, apart where rivers and hills cut a city) and solves them one
+after the other; ``MaxCover`` and ``PMedian`` tie all sites together through ``p`` or the
+budget and are solved whole.
 
 Conventions
 -----------
@@ -33,6 +37,7 @@ is built, naming every problem at once.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import replace
 from typing import Any, Literal, Self
@@ -71,6 +76,25 @@ time limit to the heuristic and its bound.  Measured on the planning benchmark's
 50,000 x 5,000 set cover (188,000 pairs, 5,000 sites) not after 100 s — the time is better
 spent by the heuristic, whose bound is then the only one.  Below, HiGHS often improves the
 heuristic's plan (10,000 x 1,000 set cover at 20 min: 272,000 pairs, 1,000 sites)."""
+
+_PART_MIN_PAIRS = 500
+"""``SetCover`` solves the independent components of its reduced problem one at a time;
+components with fewer pairs are batched into parts of at least this many.  Each part pays a
+warm stage and a HiGHS run (some 0.01-0.05 s on a small one), and a batch is harder than
+its components apart (HiGHS branches on all of them at once).  Measured on 300 random
+components of about 85 pairs each (8,537 x 4,388 after reduction, optimum 1,755): one part
+each 11.6 s, batched to 500 pairs 8.0 s, to 1,000 11.7 s, to 2,000 20.6 s; whole, HiGHS is
+left out (over 3,000 sites) and the heuristic's bound is 1,485 after 60 s."""
+
+_STATUS_RANK: dict[Status, int] = {
+    "optimal": 0,
+    "gap_limit": 1,
+    "heuristic": 2,
+    "time_limit": 3,
+    "infeasible": 4,
+    "error": 5,
+}
+"""The worst status of the parts is the status of their combined plan."""
 
 Method = Literal["auto", "exact", "heuristic"]
 """How :meth:`_LocationModel.solve` solves: heuristic then HiGHS, HiGHS alone, heuristic alone."""
@@ -420,6 +444,27 @@ class _LocationModel:
         SolverError
             HiGHS is missing or fails, or stops at the time limit without any feasible plan.
         """
+        return self._solve(
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            threads=threads,
+            reduce=reduce,
+            method=method,
+            decompose=False,
+        )
+
+    def _solve(
+        self,
+        *,
+        time_limit_s: float,
+        mip_gap: float,
+        threads: int | None,
+        reduce: bool,
+        method: Method,
+        decompose: bool,
+    ) -> PlanResult:
+        """:meth:`solve`; ``decompose``: solve the independent parts of the reduced problem
+        one after the other (only for models whose parts do not interact: ``SetCover``)."""
         if method not in ("auto", "exact", "heuristic"):
             raise InputError(
                 f"{type(self).__name__}.solve: method must be 'auto', 'exact' or 'heuristic', "
@@ -441,7 +486,42 @@ class _LocationModel:
                 f"{red.unreachable.size} demand point(s) cannot be served by any usable site"
             )
             return self._infeasible(red.unreachable, start, details)
+        if decompose:
+            parts = _parts(red)
+            if len(parts) > 1:
+                return self._solve_parts(
+                    red,
+                    parts,
+                    start=start,
+                    time_limit_s=time_limit_s,
+                    mip_gap=mip_gap,
+                    threads=threads,
+                    method=method,
+                    details=details,
+                )
+        return self._solve_reduced(
+            red,
+            start=start,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            threads=threads,
+            method=method,
+            details=details,
+        )
 
+    def _solve_reduced(
+        self,
+        red: Reduction,
+        *,
+        start: float,
+        time_limit_s: float,
+        mip_gap: float,
+        threads: int | None,
+        method: Method,
+        details: dict[str, object],
+    ) -> PlanResult:
+        """The warm stage, then HiGHS, on the reduced problem ``red`` (every row reachable);
+        ``time_limit_s`` counts from ``start`` (a :func:`time.perf_counter` value)."""
         warm = None
         large = method == "auto" and _mip_too_large(red)
         if method != "exact" and red.n_rows and red.n_sites:
@@ -525,6 +605,97 @@ class _LocationModel:
         status: Status = "time_limit" if sol.status == "time_limit" else "optimal"
         return self._result(best, bound, status, mip_gap, start, red, details)
 
+    def _solve_parts(
+        self,
+        red: Reduction,
+        parts: list[tuple[I8, I8, int]],
+        *,
+        start: float,
+        time_limit_s: float,
+        mip_gap: float,
+        threads: int | None,
+        method: Method,
+        details: dict[str, object],
+    ) -> PlanResult:
+        """Solve the independent parts of ``red`` one after the other and combine the plans.
+
+        Each part (:func:`_parts`) goes through :meth:`_solve_reduced` with a share of the
+        time left in proportion to its pairs, smallest first, so the time a part does not
+        use flows on to the later ones.  Valid when the parts do not interact: no row of one
+        part has a pair to a site of another, and nothing (``p``, a budget) counts the sites
+        of all parts together.
+        """
+        subs = [_part(red, rows, sites) for rows, sites, _ in parts]
+        size = np.array([max(sub.pairs.n_pairs, 1) for sub in subs], dtype=np.float64)
+        deadline = start + time_limit_s
+        results: list[PlanResult] = []
+        for k, sub in enumerate(subs):
+            now = time.perf_counter()
+            share = max((deadline - now) * size[k] / size[k:].sum(), 1e-3)
+            result = self._solve_reduced(
+                sub,
+                start=now,
+                time_limit_s=share,
+                mip_gap=mip_gap,
+                threads=threads,
+                method=method,
+                details={"part": k + 1},
+            )
+            if result.status == "infeasible":
+                details["message"] = (
+                    f"part {k + 1} of {len(parts)} ({sub.n_rows} demand rows, {sub.n_sites} "
+                    f"sites): {result.details.get('message', '')}"
+                )
+                return self._infeasible(red.unreachable, start, details)
+            results.append(result)
+
+        in_part = np.zeros(red.n_sites, dtype=bool)
+        for _, sites, _ in parts:
+            in_part[sites] = True
+        alone = red.sites[red.required & ~in_part]  # required, with no demand left to serve
+        sites = np.unique(np.concatenate([alone, *(r.sites for r in results)]))
+        if self.capacitated:  # each part assigned its own rows
+            assignment = np.full(self.n_demand, -1, dtype=np.int64)
+            for sub, r in zip(subs, results, strict=True):
+                mine = sub.row_of >= 0
+                assignment[mine] = r.assignment[mine]
+        else:
+            assignment = _nearest_open(self.pairs, sites)
+        objective = self._objective(sites, assignment)
+        bounds = [r.bound for r in results]
+        if _integral(self.site_cost[red.sites]):  # each part's optimum is a whole number
+            bounds = [float(math.ceil(b - _INTEGRAL_TOL)) for b in bounds]
+        bound = min(float(sum(bounds)) + float(self.site_cost[alone].sum()), objective)
+        status = max((r.status for r in results), key=_STATUS_RANK.__getitem__)
+        summary = [
+            {
+                "components": n_comp,
+                "demand": sub.n_rows,
+                "sites": sub.n_sites,
+                "pairs": sub.pairs.n_pairs,
+                "solver": r.details.get("solver"),
+                "objective": r.objective,
+                "bound": b,
+                "status": r.status,
+                "seconds": round(r.seconds, 3),
+                "warm_seconds": round(float(r.details.get("warm", {}).get("seconds", 0.0)), 3),  # type: ignore[attr-defined]
+                "solver_seconds": round(float(r.details.get("solver_seconds", 0.0)), 3),  # type: ignore[arg-type]
+            }
+            for (_, _, n_comp), sub, r, b in zip(parts, subs, results, bounds, strict=True)
+        ]
+        n_components = sum(n for _, _, n in parts)
+        solvers = {str(r.details.get("solver")) for r in results}
+        details.update(
+            solver="HiGHS" if "HiGHS" in solvers else "heuristic",
+            message=f"{n_components} independent components, solved as {len(parts)} parts",
+            components=n_components,
+            parts=summary,
+            nodes=sum(int(r.details.get("nodes", 0)) for r in results),  # type: ignore[call-overload]
+        )
+        return self._result(
+            (sites, assignment, objective), bound, status, mip_gap, start, red, details
+        )
+
     # -- pieces of solve ---------------------------------------------------------------------
 
     _maximize = False
@@ -561,7 +732,8 @@ class _LocationModel:
         details: dict[str, object],
     ) -> PlanResult:
         """The result about the original problem; ``status`` None: from the gap alone
-        (``optimal`` within ``mip_gap``, else ``heuristic``)."""
+        (``optimal`` within ``mip_gap``, else ``heuristic``).  Logged at info level, at
+        debug level for one part of a split problem (``details["part"]``)."""
         sites, assignment, objective = plan
         gap = abs(objective - bound) / max(abs(objective), 1e-9)
         if gap <= mip_gap + 1e-12:
@@ -571,7 +743,8 @@ class _LocationModel:
         if status == "optimal" and gap <= 1e-9:
             gap = 0.0
         seconds = time.perf_counter() - start
-        log.info(
+        log.log(
+            logging.DEBUG if "part" in details else logging.INFO,
             "%s: %d x %d (reduced %d x %d) -> %s, %d sites, objective %.6g, bound %.6g, %.2f s",
             type(self).__name__,
             self.n_demand,
@@ -612,6 +785,72 @@ class _LocationModel:
             seconds=time.perf_counter() - start,
             details=details,
         )
+
+
+def _parts(red: Reduction) -> list[tuple[I8, I8, int]]:
+    """Independent parts of a reduced problem: (its rows, its sites, how many components).
+
+    The connected components of the demand-site graph of ``red.pairs`` that have demand;
+    components of fewer than :data:`_PART_MIN_PAIRS` pairs are batched together (smallest
+    first), larger ones stand alone.  Parts come smallest first.  Sites in no part (reached
+    by no row) are left out.  One part when the graph is connected.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    p = red.pairs
+    n, m = p.n_rows, p.n_sites
+    rows_of_pairs = p.row_of_pair()
+    graph = sparse.coo_array(
+        (np.ones(p.n_pairs, dtype=np.int8), (rows_of_pairs, n + p.indices)), shape=(n + m, n + m)
+    )
+    n_comp, label = connected_components(graph, directed=False)
+    size = np.bincount(label[rows_of_pairs], minlength=n_comp)
+    has_demand = np.bincount(label[:n], minlength=n_comp) > 0
+    comps = [int(k) for k in np.argsort(size, kind="stable") if has_demand[k]]
+    if len(comps) <= 1:
+        return [(np.arange(n, dtype=np.int64), np.arange(m, dtype=np.int64), len(comps))]
+    batches: list[list[int]] = []
+    batch_pairs = 0
+    for k in comps:
+        if not batches or size[k] >= _PART_MIN_PAIRS or batch_pairs >= _PART_MIN_PAIRS:
+            batches.append([])
+            batch_pairs = 0
+        batches[-1].append(k)
+        batch_pairs += int(size[k])
+    part_of = np.full(n_comp, -1, dtype=np.int64)
+    for b, members in enumerate(batches):
+        part_of[members] = b
+    row_part, site_part = part_of[label[:n]], part_of[label[n:]]
+    return [
+        (
+            np.flatnonzero(row_part == b).astype(np.int64),
+            np.flatnonzero(site_part == b).astype(np.int64),
+            len(members),
+        )
+        for b, members in enumerate(batches)
+    ]
+
+
+def _part(red: Reduction, rows: I8, sites: I8) -> Reduction:
+    """The problem of some rows and sites of ``red`` (all their pairs between them), mapping
+    back to the original demand points and sites like ``red``."""
+    new_row = np.full(red.n_rows, -1, dtype=np.int64)
+    new_row[rows] = np.arange(rows.shape[0], dtype=np.int64)
+    return Reduction(
+        pairs=red.pairs.take_rows(rows).take_sites(sites),
+        weights=red.weights[rows],
+        required=red.required[sites],
+        sites=red.sites[sites],
+        row_of=np.where(red.row_of >= 0, new_row[np.maximum(red.row_of, 0)], -1),
+    )
+
+
+_INTEGRAL_TOL = 1e-6
+"""Slack when a bound is rounded up to a whole number (integer site costs)."""
+
+
+def _integral(values: F8) -> bool:
+    return bool(np.all(np.abs(values - np.round(values)) <= 1e-9))
 
 
 def _mip_too_large(red: Reduction) -> bool:
@@ -873,6 +1112,16 @@ class SetCover(_LocationModel):
     (see ``_capacitated_rows``).  No merging or dominance is applied (neither is exact under
     capacity).
 
+    Both are separable: no demand point can be served by a site of another connected
+    component of the demand-site graph, and nothing counts the sites of all components
+    together, so the optimum is the sum of the components' optima.  :meth:`solve` therefore
+    solves the components of the reduced problem one at a time (each with the heuristic,
+    its bound and HiGHS) and adds up their plans and bounds.  HiGHS does not find such
+    blocks by itself: on a generated mountain-river city of 9,743 demand points (10
+    minutes; 1,516 x 860 after reduction, two components) the whole problem ended at 161
+    sites with a bound of 157 after 60 s, the components apart at 161 with a bound of 160
+    (the smaller one proven in 10 s).
+
     Examples
     --------
     >>> import numpy as np
@@ -1012,6 +1261,68 @@ class SetCover(_LocationModel):
             required=_site_values(sites, required, "required"),
             forbidden=_site_values(sites, forbidden, "forbidden"),
             **kw,
+        )
+
+    def solve(
+        self,
+        *,
+        time_limit_s: float = 60.0,
+        mip_gap: float = 1e-4,
+        threads: int | None = None,
+        reduce: bool = True,
+        method: Method = "auto",
+        decompose: bool = True,
+    ) -> PlanResult:
+        """Solve the set cover: reduce, split into independent parts, solve each part.
+
+        Parameters
+        ----------
+        time_limit_s : float
+            Wall-clock limit for the whole solve (reduction, heuristic, building, HiGHS,
+            every part), seconds.
+        mip_gap : float
+            Relative optimality gap at which the plan counts as optimal.
+        threads : int, optional
+            HiGHS threads; default HiGHS's choice.
+        reduce : bool
+            Shrink the problem exactly first (:mod:`linli.planning.reduce`).
+        method : {"auto", "exact", "heuristic"}
+            As in :meth:`MaxCover.solve`, for each part: the heuristic and its Lagrangian
+            bound, then HiGHS on what is left (``"auto"``); HiGHS alone (``"exact"``); the
+            heuristic alone (``"heuristic"``).
+        decompose : bool
+            Solve the connected components of the reduced problem (demand points and the
+            sites that serve them; rivers and hills split a city's) one after the other
+            (default).  No demand point of one component can be served by a site of another,
+            and with capacity each point is assigned within its own, so the optimum is the
+            sum of the components' optima.  Each part gets a share of the time left in
+            proportion to its pairs, smallest first, so what a part does not use flows on;
+            components of fewer than 500 pairs are solved together.  ``False`` solves the
+            reduced problem whole (the optimum is the same).
+
+        Returns
+        -------
+        PlanResult
+            As in :meth:`MaxCover.solve`.  With several parts: ``sites`` the union of the
+            parts' sites and the required ones, ``objective`` recomputed from it, ``bound``
+            the sum of the parts' proven bounds (plus the required sites' cost), ``status``
+            ``"optimal"`` when the combined gap is within ``mip_gap`` (so when every part
+            is proven optimal), otherwise the worst of the parts' statuses;
+            ``details["components"]`` counts the components and ``details["parts"]`` gives
+            each part's size, plan, bound, status and seconds.
+
+        Raises
+        ------
+        SolverError
+            HiGHS is missing or fails, or stops at the time limit without any feasible plan.
+        """
+        return self._solve(
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            threads=threads,
+            reduce=reduce,
+            method=method,
+            decompose=decompose,
         )
 
     def _reduce(self) -> Reduction:
