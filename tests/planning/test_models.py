@@ -194,7 +194,7 @@ def test_capacity_infeasibility_with_everyone_reachable() -> None:
     plan = SetCover.from_cost_matrix(minutes, weights=[5, 5, 5], capacity=[6, 6]).solve()
     assert plan.status == "infeasible"
     assert plan.unreachable.size == 0
-    assert "capacity" in str(plan.details["message"])
+    assert "capacit" in str(plan.details["message"])
     # a point heavier than every capacity is unreachable
     plan = SetCover.from_cost_matrix(minutes, weights=[5, 7, 5], capacity=[6, 6]).solve()
     assert plan.unreachable.tolist() == [1]
