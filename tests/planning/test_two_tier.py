@@ -1005,3 +1005,103 @@ def test_lagrangian_bound_stays_below_the_tier_lp(seed):
         )
         assert lagrangian <= lp + 1e-6
         assert lagrangian >= max(lower[cols].sum(), 0.5 * lp)
+
+
+# ---------------------------------------------------------------------- both tiers free again
+# Two homes; site 0 is near home 0, site 1 near home 1, site 2 between them: every site
+# reaches both homes within the street circle (20 min), none but its own near one within the
+# community circle (10 min), site 2 none.  One street centre serves; standing at site 2 it
+# brings a third community home.
+BETWEEN = np.array([[1.0, 18.0, 12.0], [18.0, 1.0, 12.0]])
+
+
+def between_plan() -> TwoTierPlan:
+    return TwoTierPlan.from_cost_matrices(
+        BETWEEN, BETWEEN, weights=[1000.0, 1000.0], street_capacity=100_000,
+        community_capacity=12_000, street_walk_min=20, community_walk_min=10,
+    )  # fmt: skip
+
+
+def test_homes_planned_for_kept_street_centres_are_the_fewest_for_them():
+    plan = between_plan()
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    for street, homes in ((2, [0, 1, 2]), (0, [0, 1])):
+        kept = np.zeros(plan.n_sites, dtype=bool)
+        kept[street] = True
+        got = plan._for_kept((0.0, 1.0), master, 0, kept, opts)
+        assert got is not None
+        assert_serves(plan, got)
+        assert got.y_street.tolist() == kept.tolist()
+        assert np.flatnonzero(got.y_community).tolist() == homes
+    # The street centres are free again afterwards: the master on both tiers finds 2 homes.
+    found = master.solve(np.repeat([0.0, 1.0], plan.n_sites), opts)
+    assert found.y is not None
+    assert found.bound == pytest.approx(2.0)
+
+
+def test_kept_street_centres_that_do_not_serve_give_no_plan():
+    plan = between_plan()
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    nowhere = np.zeros(plan.n_sites, dtype=bool)
+    assert plan._for_kept((0.0, 1.0), master, 0, nowhere, opts) is None
+
+
+def test_both_tiers_free_again_move_the_street_centre_off_the_extra_home():
+    plan = between_plan()
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    master.add_row(two_tier._Row.of(np.arange(plan.n_sites), None, upper=1.0, level=True))
+    middle = np.array([False, False, True])
+    start = plan._for_kept((0.0, 1.0), master, 0, middle, opts)
+    assert start is not None
+    assert start.count((0.0, 1.0)) == 3
+    best, bound, rounds = plan._recoupled((0.0, 1.0), master, 0, start, 1.0, opts)
+    assert rounds >= 1
+    assert_serves(plan, best)
+    assert best.count((1.0, 0.0)) == 1, "the street count holds"
+    assert best.count((0.0, 1.0)) == 2
+    assert bound == pytest.approx(2.0)
+
+
+def test_both_tiers_free_again_without_time_keep_the_plan_and_its_bound():
+    plan = between_plan()
+    opts = solver_options()
+    s_pairs, c_pairs = plan._usable_pairs()
+    master = two_tier._Master(plan, s_pairs, c_pairs, opts)
+    start = plan._for_kept((0.0, 1.0), master, 0, np.array([False, False, True]), opts)
+    assert start is not None
+    late = solver_options(seconds=0.0)
+    best, bound, rounds = plan._recoupled((0.0, 1.0), master, 0, start, 1.0, late)
+    assert best is start
+    assert (bound, rounds) == (1.0, 0)
+
+
+def test_a_level_that_kept_a_tier_proves_the_home_co_location_brings(monkeypatch):
+    # Only site 2 reaches home 2 within the street circle, so the one street centre stands
+    # there, and brings a community home that serves no one: 3 homes, although the community
+    # tier alone needs 2 (sites 0 and 1).  The level keeps the street centre and plans the
+    # homes around it; only the master on both tiers proves that 3 is the fewest.
+    monkeypatch.setattr(two_tier, "_SMALL_PAIRS", 0)
+    monkeypatch.setattr(two_tier, "_FREE_SITES", 0)
+    d = np.array([[1.0, 25.0, 12.0], [25.0, 1.0, 12.0], [25.0, 5.0, 12.0]])
+    w = np.array([1000.0, 1000.0, 1000.0])
+    kw = {"q_street": 100_000.0, "q_community": 12_000.0, "t_street": 20.0, "t_community": 10.0}
+    expected = reference_levels(d, d, w, levels=STREET_FIRST, **kw)
+    assert expected is not None
+    assert expected[:2] == pytest.approx([1.0, 3.0])
+    plan = TwoTierPlan.from_cost_matrices(
+        d, d, weights=w, street_capacity=kw["q_street"], community_capacity=kw["q_community"],
+        street_walk_min=kw["t_street"], community_walk_min=kw["t_community"],
+    )  # fmt: skip
+    r = plan.solve(mip_gap=0.0, time_limit_s=60)
+    check_plan(r, d, d, w, **kw)
+    community = r.details["stages"][1]
+    assert community["objective"] == pytest.approx(3.0)
+    assert community["bound"] == pytest.approx(3.0)
+    assert community["status"] == "optimal"
+    assert "both tiers free" in community["model_status"]

@@ -190,18 +190,27 @@ class TwoTierPlan:
     :data:`_FREE_SITES` sites a later level keeps the earlier level's sites of the tier it
     does not count; its bound is then that of its tier alone (a relaxation), cut like the
     master (capacity and packing cuts on the relaxation's sites) and solved again until its
-    sites fit or its time is up.  When the clock stops a level above its bound, the LP
-    relaxation of each counted tier alone, with every link :math:`x_{ij} \le y_j`, bounds it
-    too (``_lp_bound``; demand points reaching the same sites merged, solved by the
-    interior-point method in the last :data:`_LP_SHARE` of the level's time): where the
-    circles overlap and the capacities bind it is far above residents / capacity and above
-    the cover alone.  What the level's time has left after that goes to a search for a
-    smaller plan (``_searched``: a large-neighbourhood search; the residents of a region of
-    neighbouring open sites re-planned by a small MIP on one site fewer, every site reaching
-    them free, the rest of the plan fixed; the region grows while proven tight and shrinks
-    when its MIP runs out of time), so the level ends at its deadline unless its plan meets
-    the bound.  The last level takes :data:`_LAST_LEVEL_SHARE` of the time left, all
-    of it when the walking stage will not run (:data:`_WALKING_MIP_PAIRS`).
+    sites fit or its time is up.  Such a level, when not closed, then lets those sites free
+    (``_recoupled``): its plan can be no better than the best for them, and the bound of its
+    tier alone ignores co-location.  The master is solved on both tiers again with every cut
+    found so far (its optimum bounds the level: a street centre standing where no community
+    home is needed counts); where its plan's residents do not fit, capacity and packing cuts;
+    and for its placement of the tier not counted, the counted tier is planned exactly by
+    the master with that placement fixed (``_for_kept``).  On Yuzhong (558 sites) the street
+    centres the first level left needed 121 community homes (proven), the tier alone 118;
+    the first master on both tiers placed them for 119 and proved 119.  When the clock stops
+    a level above its bound, the LP relaxation of each counted tier alone, with every link
+    :math:`x_{ij} \le y_j`, bounds it too (``_lp_bound``; demand points reaching the same
+    sites merged, solved by the interior-point method in the last :data:`_LP_SHARE` of the
+    level's time): where the circles overlap and the capacities bind it is far above
+    residents / capacity and above the cover alone.  What the level's time has left after
+    that goes to a search for a smaller plan (``_searched``: a large-neighbourhood search;
+    the residents of a region of neighbouring open sites re-planned by a small MIP on one
+    site fewer, every site reaching them free, the rest of the plan fixed; the region grows
+    while proven tight and shrinks when its MIP runs out of time), so the level ends at its
+    deadline unless its plan meets the bound.  The last level takes
+    :data:`_LAST_LEVEL_SHARE` of the time left, all of it when the walking stage will not run
+    (:data:`_WALKING_MIP_PAIRS`).
 
     Walking stage: the full MIP (1)-(5) with every valid cut and the levels' rows, solved
     by HiGHS from the last level's plan (its assignment already the least walking for its
@@ -675,7 +684,9 @@ class TwoTierPlan:
         A level counting community homes alone first re-places the street centres
         (:meth:`_other_tier_first`); a level not closed by its end gets the LP bound of
         :meth:`_lp_bound` in the time kept for it, and the time the bound leaves goes to
-        :meth:`_searched` for a smaller plan.
+        :meth:`_searched` for a smaller plan.  Before the LP, a level that kept the
+        earlier level's sites lets them free (:meth:`_recoupled`, the master on both
+        tiers) in what the level's own time has left.
         """
         t0 = time.perf_counter()
         n = self.n_sites
@@ -703,6 +714,10 @@ class TwoTierPlan:
                 greedy = self._improved(weights, greedy, _share(opts, _LOCAL_SHARE))
             if greedy is not None and (best is None or greedy.count(weights) < best.count(weights)):
                 best = greedy
+            log.debug(
+                "level %d: greedy start %s at %.1f s",
+                level, greedy.count(weights) if greedy else None, time.perf_counter() - t0,
+            )  # fmt: skip
             if best is not None and a_s == 0 and a_c > 0 and any(w[0] > 0 for w in levels):
                 other = self._other_tier_first(weights, best, master, _share(opts, _OTHER_SHARE))
                 if other is not None and other.count(weights) < best.count(weights) - 1e-9:
@@ -711,6 +726,10 @@ class TwoTierPlan:
                         f"{other.count(weights):g}; "
                     )
                     best = other
+                log.debug(
+                    "level %d: street centres re-placed: %s at %.1f s",
+                    level, other.count(weights) if other else None, time.perf_counter() - t0,
+                )  # fmt: skip
         # On large models a later level keeps the sites of a tier it does not count (as
         # the earlier level left them): re-choosing them with the count held makes the
         # master far harder.  Its bound then holds only for those sites, so the level's
@@ -730,8 +749,15 @@ class TwoTierPlan:
         while not direct and time.perf_counter() < loop_opts.deadline:
             rounds += 1
             start = np.concatenate([best.y_street, best.y_community]) if best else None
+            t_round = time.perf_counter()
             found = master.solve(np.repeat([a_s, a_c], n), loop_opts, start)
             model_status = f"last: {found.model_status}"
+            log.debug(
+                "level %d: master round %d: %s, value %s, bound %.6g, %d nodes, %.2f s",
+                level, rounds, found.model_status,
+                None if found.y is None else float(np.repeat([a_s, a_c], n) @ found.y),
+                found.bound, found.nodes, time.perf_counter() - t_round,
+            )  # fmt: skip
             nodes += found.nodes
             if found.status == "infeasible":
                 status = "infeasible" if best is None and not heuristic else "heuristic"
@@ -785,6 +811,12 @@ class TwoTierPlan:
                 if not new:
                     status = "time_limit"
                     break
+            log.debug(
+                "level %d: round %d cuts: %d street, %d community, %d heuristic, %d no-good",
+                level, rounds, sum(bool((r.cols < n).all()) for r in new),
+                sum(bool((r.cols >= n).all()) for r in new), sum(not r.valid for r in new),
+                nogoods,
+            )  # fmt: skip
             if not heuristic:
                 # Repair the master's plan into one that serves (opening sites where the
                 # residents do not fit): often near the bound, and a start for the next round.
@@ -793,6 +825,7 @@ class TwoTierPlan:
                     best is None or repaired.count(weights) < best.count(weights) - 1e-9
                 ):
                     best = repaired
+                    log.debug("level %d: repaired plan %g", level, repaired.count(weights))
                     if fixed is None and repaired.count(weights) <= np.ceil(proven - 1e-6) + 1e-9:
                         status = "optimal"
                         break
@@ -812,6 +845,10 @@ class TwoTierPlan:
                 best,
                 _share(opts, _LOCAL_SHARE / (1 - _FIXED_SHARE) if fixed is not None else 1.0),
             )
+            log.debug(
+                "level %d: local search %g -> %g at %.1f s",
+                level, best.count(weights), improved.count(weights), time.perf_counter() - t0,
+            )  # fmt: skip
             if improved.count(weights) < best.count(weights) - 1e-9:
                 model_status += (
                     f"; local search {best.count(weights):g} -> {improved.count(weights):g}"
@@ -827,8 +864,14 @@ class TwoTierPlan:
             bound_rounds = 0
             while best is not None and time.perf_counter() < opts.deadline:
                 now = np.concatenate([best.y_street, best.y_community])
+                t_round = time.perf_counter()
                 value, sites = master.relaxed_bound(cost, keep, now, opts)
                 proven = max(proven, value)
+                log.debug(
+                    "level %d: relaxed bound round %d: %.6g (%s), %.2f s",
+                    level, bound_rounds + 1, value, "solved" if sites is not None else "open",
+                    time.perf_counter() - t_round,
+                )  # fmt: skip
                 bound_rounds += 1
                 if sites is None:
                     break
@@ -864,18 +907,46 @@ class TwoTierPlan:
                 if best is None or plan.count(weights) < best.count(weights) - 1e-9:
                     best = plan
         if (
+            fixed is not None
+            and best is not None
+            and best.count(weights) > np.ceil(proven - 1e-6) + 1e-9
+            and time.perf_counter() < level_opts.deadline
+        ):
+            # The kept tier's sites made the plan, and its bound ignores them: free them,
+            # the master on both tiers leading, in what the level's own time has left (the
+            # LP bound keeps the time kept for it: on large parts it is the stronger bound).
+            t_re = time.perf_counter()
+            before = best.count(weights)
+            best, proven, re_rounds = self._recoupled(weights, master, fixed[0], best, proven, opts)
+            log.debug(
+                "level %d: recoupled %d round(s): %g -> %g, bound %.6g, at %.1f s, in %.1f s",
+                level, re_rounds, before, best.count(weights), proven, t_re - t0,
+                time.perf_counter() - t_re,
+            )  # fmt: skip
+            if re_rounds:
+                model_status += (
+                    f"; both tiers free {before:g} -> {best.count(weights):g} "
+                    f"({re_rounds} round(s))"
+                )
+        if (
             best is not None
             and not mip.small
             and best.count(weights) > np.ceil(proven - 1e-6) + 1e-9
             and time.perf_counter() < level_opts.deadline
         ):
             counts = (float(best.y_street.sum()), float(best.y_community.sum()))
+            t_lp = time.perf_counter()
             lp = self._lp_bound(weights, master, level_opts, counts)
+            log.debug(
+                "level %d: LP bound %.6g (proven %.6g) at %.1f s, in %.1f s; %.1f s left",
+                level, lp, proven, t_lp - t0, time.perf_counter() - t_lp,
+                level_opts.deadline - time.perf_counter(),
+            )  # fmt: skip
             if lp > proven:
                 model_status += f"; LP / Lagrangian bound {lp:.6g}"
                 proven = lp
-            # The time the bound left: a search for a smaller plan, down to the bound.
             target = float(np.ceil(proven - 1e-6)) if _integral(a_s, a_c) else proven
+            # The time left: a search for a smaller plan, down to the bound.
             searched, tries = self._searched(weights, best, target, level_opts)
             if tries:
                 model_status += (
@@ -1269,13 +1340,166 @@ class TwoTierPlan:
                 pairs, self.weights, cap, lower[cols], upper[cols], target,
                 time.perf_counter() + _LAGRANGE_SHARE * left,
             )  # fmt: skip
+            log.debug("tier %d: Lagrangian bound %.6g (plan %g)", off // n, value, target)
             if np.ceil(value - 1e-6) < target:
                 lp = _tier_lp(pairs, self.weights, cap, lower[cols], upper[cols], rows, tier_opts)
+                log.debug("tier %d: LP bound %.6g with %d cut(s)", off // n, lp, len(rows))
                 value = max(value, lp)
             if not np.isfinite(value):
                 return value
             total += a * value
         return total
+
+    def _recoupled(
+        self,
+        weights: CountObjective,
+        master: _Master,
+        kept_offset: int,
+        plan: _Incumbent,
+        proven: float,
+        opts: _Options,
+    ) -> tuple[_Incumbent, float, int]:
+        """A later level whose kept tier is let free again: the master on both tiers.
+
+        On large parts a later level keeps the sites of the tier it does not count (columns
+        from ``kept_offset``) where the earlier level left them, and its plan is at best the
+        best for those sites.  Here the master chooses both tiers again (the earlier levels'
+        rows and every valid cut so far hold): its bound holds for the level; where its
+        plan's residents do not fit, valid capacity and packing cuts; and its placement of
+        the kept tier is planned exactly (:meth:`_for_kept`), a new plan where it is
+        smaller.  Each master solve may take half of the time left, at most
+        :data:`_RECOUPLED_MASTER_S`; the rounds stop when the plan meets the bound, when the
+        master finds no plan in its time, when its plan serves as it is (or no valid cut
+        removes it), or at ``opts.deadline``.  Returns (plan, bound, rounds).
+        """
+        n = self.n_sites
+        cost = np.repeat(np.asarray(weights, dtype=np.float64), n)
+        integral = _integral(*weights)
+        tiers = (
+            (master.street, self.street_capacity, 0),
+            (master.community, self.community_capacity, n),
+        )
+        best = plan
+        tried: set[bytes] = set()
+        rounds = 0
+        while time.perf_counter() < opts.deadline:
+            target = float(np.ceil(proven - 1e-6)) if integral else proven
+            if best.count(weights) <= target + 1e-9:
+                break
+            rounds += 1
+            start = np.concatenate([best.y_street, best.y_community])
+            slice_opts = _share(opts, 0.5)
+            slice_opts = replace(
+                slice_opts,
+                deadline=min(slice_opts.deadline, time.perf_counter() + _RECOUPLED_MASTER_S),
+            )
+            found = master.solve(cost, slice_opts, start)
+            if found.status != "infeasible":
+                proven = max(proven, found.bound)
+            if found.y is None:
+                break
+            y_s, y_c = found.y[:n], found.y[n:]
+            new: list[_Row] = []
+            for (pairs, cap, off), y in zip(tiers, (y_s, y_c), strict=True):
+                for group in _short_groups(pairs, self.weights, cap, y):
+                    new.append(_capacity_cut(group, self.weights, cap, off))
+                    packing = _packing_cut(group, self.weights, cap, y, off)
+                    new += [packing] if packing is not None else []
+            if not new:
+                done = [
+                    _assign(pairs, self.weights, cap, y, opts)
+                    for (pairs, cap, _), y in zip(tiers, (y_s, y_c), strict=True)
+                ]
+                if done[0].x is not None and done[1].x is not None:
+                    served = _Incumbent(y_s, y_c, done[0].x, done[1].x)
+                    if served.count(weights) < best.count(weights) - 1e-9:
+                        best = served
+                    break
+                for (pairs, cap, off), y, got in zip(tiers, (y_s, y_c), done, strict=True):
+                    if got.x is None:
+                        _, groups = _margin_groups(pairs, self.weights, cap, y)
+                        packs = [_packing_cut(g, self.weights, cap, y, off) for g in groups]
+                        new += [row for row in packs if row is not None]
+                if not new:
+                    break  # no valid cut: the master would return these sites again
+            for row in new:
+                master.add_row(row)
+            kept = y_s if kept_offset == 0 else y_c
+            key = np.packbits(kept).tobytes()
+            if key in tried:
+                continue
+            tried.add(key)
+            planned = self._for_kept(weights, master, kept_offset, kept, opts)
+            log.debug(
+                "recoupled round %d: master %g (bound %.6g), %d cut(s); kept tier planned: %s",
+                rounds, float(cost @ found.y), found.bound, len(new),
+                planned.count(weights) if planned is not None else None,
+            )  # fmt: skip
+            if planned is not None and planned.count(weights) < best.count(weights) - 1e-9:
+                best = planned
+        return best, proven, rounds
+
+    def _for_kept(
+        self,
+        weights: CountObjective,
+        master: _Master,
+        kept_offset: int,
+        kept: B1,
+        opts: _Options,
+    ) -> _Incumbent | None:
+        """The level's best plan with one tier's sites ``kept`` (columns from ``kept_offset``).
+
+        The master with those columns fixed, cut (valid capacity and packing cuts, which
+        stay in the master) until its plan of the other tier can be served; None if the
+        kept sites do not serve their own tier, or no plan was found by ``opts.deadline``.
+        A heuristic for the level (its bound holds for these sites only).
+        """
+        n = self.n_sites
+        cost = np.repeat(np.asarray(weights, dtype=np.float64), n)
+        street = kept_offset == 0
+        k_pairs, k_cap = (
+            (master.street, self.street_capacity)
+            if street
+            else (master.community, self.community_capacity)
+        )
+        pairs, cap, off = (
+            (master.community, self.community_capacity, n)
+            if street
+            else (master.street, self.street_capacity, 0)
+        )
+        if _short_groups(k_pairs, self.weights, k_cap, kept):
+            return None
+        kept_x = _assign(k_pairs, self.weights, k_cap, kept, opts).x
+        if kept_x is None:
+            return None
+        master.fix(kept_offset, kept)
+        try:
+            while time.perf_counter() < opts.deadline:
+                found = master.solve(cost, opts)
+                if found.y is None:
+                    return None
+                y = found.y[off : off + n]
+                new: list[_Row] = []
+                for group in _short_groups(pairs, self.weights, cap, y):
+                    new.append(_capacity_cut(group, self.weights, cap, off))
+                    packing = _packing_cut(group, self.weights, cap, y, off)
+                    new += [packing] if packing is not None else []
+                if not new:
+                    got = _assign(pairs, self.weights, cap, y, opts)
+                    if got.x is not None:
+                        if street:
+                            return _Incumbent(kept, y, kept_x, got.x)
+                        return _Incumbent(y, kept, got.x, kept_x)
+                    _, groups = _margin_groups(pairs, self.weights, cap, y)
+                    packs = [_packing_cut(g, self.weights, cap, y, off) for g in groups]
+                    new = [row for row in packs if row is not None]
+                    if not new:
+                        return None
+                for row in new:
+                    master.add_row(row)
+            return None
+        finally:
+            master.fix(kept_offset, None)
 
     def _repaired(
         self, weights: CountObjective, y_s: B1, y_c: B1, opts: _Options
@@ -1361,7 +1585,14 @@ class TwoTierPlan:
                 if shared.max(initial=0.0) <= 0:
                     break
                 region[int(np.argmax(shared))] = True
+            t_try = time.perf_counter()
             got, proven = _region_mip(pairs, self.weights, capacity, y, x, region, kept, opts)
+            log.debug(
+                "search try %d: %d sites, %s, %.2f s",
+                tries, int(region.sum()),
+                "fewer" if got is not None else "tight" if proven else "no plan",
+                time.perf_counter() - t_try,
+            )  # fmt: skip
             size = max(size + 1, 2) if proven else max(size - 1, 2)
             if got is None:
                 continue
@@ -2538,6 +2769,9 @@ _REGION_SITES = 12
 second, before the first plan with 22 came from 15 sites."""
 _REGION_S = 3.0
 """Seconds each region's MIP (:func:`_region_mip`) may take."""
+_RECOUPLED_MASTER_S = 15.0
+"""Seconds each master solve on both tiers in :meth:`TwoTierPlan._recoupled` may take (on
+Yuzhong, 558 sites, 1 to 5 s; where it takes longer the search has the time)."""
 _LP_SLACK = 1e-5
 """Relative margin taken off the bounds of :func:`_tier_lp` (interior point, tolerance 1e-8)
 and :func:`_tier_lagrangian` (rounding in its sums)."""
