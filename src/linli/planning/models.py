@@ -50,7 +50,7 @@ from scipy import sparse
 from linli._errors import InputError, Problem
 from linli.planning._highs import Mip, MipSolution, solve_mip
 from linli.planning.reduce import Pairs, Reduction, reduce_covering, reduce_median, restrict
-from linli.planning.result import PlanResult, Status
+from linli.planning.result import STATUS_RANK, PlanResult, Status
 from linli.planning.warm import Warm
 
 __all__ = ["MaxCover", "PMedian", "SetCover"]
@@ -85,16 +85,6 @@ its components apart (HiGHS branches on all of them at once).  Measured on 300 r
 components of about 85 pairs each (8,537 x 4,388 after reduction, optimum 1,755): one part
 each 11.6 s, batched to 500 pairs 8.0 s, to 1,000 11.7 s, to 2,000 20.6 s; whole, HiGHS is
 left out (over 3,000 sites) and the heuristic's bound is 1,485 after 60 s."""
-
-_STATUS_RANK: dict[Status, int] = {
-    "optimal": 0,
-    "gap_limit": 1,
-    "heuristic": 2,
-    "time_limit": 3,
-    "infeasible": 4,
-    "error": 5,
-}
-"""The worst status of the parts is the status of their combined plan."""
 
 Method = Literal["auto", "exact", "heuristic"]
 """How :meth:`_LocationModel.solve` solves: heuristic then HiGHS, HiGHS alone, heuristic alone."""
@@ -666,7 +656,7 @@ class _LocationModel:
         if _integral(self.site_cost[red.sites]):  # each part's optimum is a whole number
             bounds = [float(math.ceil(b - _INTEGRAL_TOL)) for b in bounds]
         bound = min(float(sum(bounds)) + float(self.site_cost[alone].sum()), objective)
-        status = max((r.status for r in results), key=_STATUS_RANK.__getitem__)
+        status = max((r.status for r in results), key=STATUS_RANK.__getitem__)
         summary = [
             {
                 "components": n_comp,

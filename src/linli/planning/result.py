@@ -8,12 +8,22 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["PlanResult", "Status"]
+__all__ = ["STATUS_RANK", "PlanResult", "Status"]
 
 Status = Literal["optimal", "time_limit", "gap_limit", "infeasible", "heuristic", "error"]
 """``optimal``: proven optimum (within ``mip_gap``); ``time_limit``: stopped by the time limit
 with a feasible plan and a proven bound; ``heuristic``: a heuristic plan with a proven bound;
 ``infeasible``: no plan satisfies the constraints (see ``unreachable``)."""
+
+STATUS_RANK: dict[Status, int] = {
+    "optimal": 0,
+    "gap_limit": 1,
+    "heuristic": 2,
+    "time_limit": 3,
+    "infeasible": 4,
+    "error": 5,
+}
+"""Best to worst: a plan combined from parts (or levels) has the worst of their statuses."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 from linli._errors import InputError, Problem, SolverError
 from linli._progress import ProgressCallback
 from linli.access.engine import WalkMatrix
-from linli.planning.result import PlanResult, Status
+from linli.planning.result import STATUS_RANK, PlanResult, Status
 from linli.standards import DEFAULT_PROFILE, Profile, load_profile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -53,15 +53,6 @@ STREET_FIRST: tuple[CountObjective, ...] = ((1.0, 0.0), (0.0, 1.0))
 """Fewest street centres, then fewest community homes (the default)."""
 TOTAL_CENTRES: tuple[CountObjective, ...] = ((1.0, 1.0),)
 """Fewest centres of both tiers together."""
-
-_STATUS_RANK: dict[Status, int] = {
-    "optimal": 0,
-    "gap_limit": 1,
-    "heuristic": 2,
-    "time_limit": 3,
-    "infeasible": 4,
-    "error": 5,
-}
 
 
 @dataclass(frozen=True)
@@ -1127,7 +1118,7 @@ class TwoTierPlan:
                     "objective": objective,
                     "bound": bound,
                     "gap": _gap(objective, bound),
-                    "status": max((st["status"] for st in level), key=_STATUS_RANK.__getitem__),
+                    "status": max((st["status"] for st in level), key=STATUS_RANK.__getitem__),
                     "model_status": f"{len(level)} parts",
                     "seconds": float(sum(st["seconds"] for st in level)),
                     "nodes": int(sum(st["nodes"] for st in level)),
@@ -1162,7 +1153,7 @@ class TwoTierPlan:
                 for key in ("rows", "cols", "nonzeros")
             },
         }
-        status = max((r.status for r in results), key=_STATUS_RANK.__getitem__)
+        status = max((r.status for r in results), key=STATUS_RANK.__getitem__)
         log.info(
             "two-tier plan of %d parts: %d street centres, %d community homes, %s",
             len(parts), s_sites.size, c_sites.size, status,
@@ -1650,7 +1641,7 @@ class TwoTierPlan:
             return None
         unreachable = np.unique(np.concatenate(bad)).astype(np.int64)
         message = "; ".join(lines)
-        log.warning("two-tier plan infeasible: %s", message)
+        log.info("two-tier plan infeasible: %s", message)
         facts["message"] = message
         return unreachable, facts
 
@@ -1667,7 +1658,7 @@ class TwoTierPlan:
         else:
             status = "error"
             message = f"no plan found ({stage.model_status}); raise time_limit_s"
-        log.warning("two-tier plan: %s", message)
+        log.info("two-tier plan: %s", message)
         return PlanResult(
             objective=float("nan"),
             sites=np.empty(0, dtype=np.int64),
@@ -1700,7 +1691,7 @@ class TwoTierPlan:
             for p in self._usable_pairs()
         )
         walk_bound = min(max(walking.bound, nearest), walk_value)
-        status = max((st.status for st in stages), key=_STATUS_RANK.__getitem__)
+        status = max((st.status for st in stages), key=STATUS_RANK.__getitem__)
         street_set = np.zeros(self.n_sites, dtype=bool)
         street_set[plan.street] = True
         sites = plan.community  # every street centre stands with a community home
