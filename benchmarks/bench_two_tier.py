@@ -95,6 +95,7 @@ def build(place: Place, folder: Path) -> dict[str, Any]:
     from linli.network import walk_network_from_osm
     from linli.planning.candidates import sites_along_network
     from linli.standards import load_profile
+    from linli.workflow import _split_heavy
 
     profile = load_profile(PROFILE)
     area = None
@@ -108,6 +109,8 @@ def build(place: Place, folder: Path) -> dict[str, Any]:
     demand, _ = demand_from_osm(
         place.osm, total_population=place.residents, profile=profile, network=network, area=area
     )
+    # As linli plan: a home heavier than a community home's capacity becomes equal parts.
+    demand = _split_heavy(demand.reset_index(drop=True), profile, [])
     sites = sites_along_network(network, spacing_m=SPACING_M, area=area)
     matrix = walk_minutes_within(network, demand, sites, cutoff_min=20.0)
     rows = np.repeat(np.arange(matrix.n_origins), np.diff(matrix.indptr))
@@ -168,6 +171,8 @@ def solve_linli(data: Any, time_limit_s: float) -> dict[str, Any]:
     start = time.perf_counter()
     r = plan.solve(time_limit_s=time_limit_s)
     seconds = time.perf_counter() - start
+    if "stages" not in r.details:  # infeasible: no level was solved
+        return {"status": f"{r.status}: {r.details.get('message', '')}"[:200], "seconds": seconds}
     levels = [st for st in r.details["stages"] if st["kind"] == "count"]
     return {
         "status": str(r.status),
