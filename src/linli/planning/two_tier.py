@@ -765,12 +765,7 @@ class TwoTierPlan:
             if free_street:
                 y_s = y_c.copy()
             opened = (y_s, y_c)
-            new: list[_Row] = []
-            for (pairs, cap, off), y in zip(tiers, opened, strict=True):
-                for group in _short_groups(pairs, self.weights, cap, y):
-                    new.append(_capacity_cut(group, self.weights, cap, off))
-                    packing = _packing_cut(group, self.weights, cap, y, off)
-                    new += [packing] if packing is not None else []
+            new = self._cuts(tiers, opened)
             if not new:
                 done = [
                     _assign(pairs, self.weights, cap, y, opts)
@@ -1341,6 +1336,18 @@ class TwoTierPlan:
             total += a * value
         return total
 
+    def _cuts(self, tiers: Sequence[tuple[_Pairs, F8, int]], opened: Sequence[B1]) -> list[_Row]:
+        """Capacity and packing cuts for the groups of residents the open sites of each tier
+        cannot hold (``tiers``: pairs, capacity, column offset per tier); empty if they fit
+        when split."""
+        new: list[_Row] = []
+        for (pairs, cap, off), y in zip(tiers, opened, strict=True):
+            for group in _short_groups(pairs, self.weights, cap, y):
+                new.append(_capacity_cut(group, self.weights, cap, off))
+                packing = _packing_cut(group, self.weights, cap, y, off)
+                new += [packing] if packing is not None else []
+        return new
+
     def _recoupled(
         self,
         weights: CountObjective,
@@ -1390,12 +1397,7 @@ class TwoTierPlan:
             if found.y is None:
                 break
             y_s, y_c = found.y[:n], found.y[n:]
-            new: list[_Row] = []
-            for (pairs, cap, off), y in zip(tiers, (y_s, y_c), strict=True):
-                for group in _short_groups(pairs, self.weights, cap, y):
-                    new.append(_capacity_cut(group, self.weights, cap, off))
-                    packing = _packing_cut(group, self.weights, cap, y, off)
-                    new += [packing] if packing is not None else []
+            new = self._cuts(tiers, (y_s, y_c))
             if not new:
                 done = [
                     _assign(pairs, self.weights, cap, y, opts)
