@@ -33,16 +33,16 @@ import pandas as pd
 from linli.inputs.crs import CRSLike
 from linli.inputs.tables import (
     POLYGON,
-    TABLE_SUFFIXES,
     ProblemList,
     field_label,
     geometry_kinds,
+    is_table,
     layer_frame,
     layer_to_wgs84,
     numbers,
     points_from_lonlat,
     read_layer,
-    read_table,
+    read_table_or_layer,
     row_label,
     text_key,
 )
@@ -184,11 +184,8 @@ def read_communities(
     mapping = dict(columns or {})
     if name_column is not None:
         mapping[name_column] = "name"
-    is_table = path.suffix.lower() in TABLE_SUFFIXES
-    if is_table:
-        frame = read_table(path, sheet=sheet, columns=mapping)
-    else:
-        frame = read_layer(path, layer=layer, columns=mapping)
+    table = is_table(path)
+    frame = read_table_or_layer(path, sheet=sheet, layer=layer, columns=mapping)
     problems = ProblemList(source)
     warnings: list[str] = []
     _check_columns(frame, problems, require_counts=require_counts)
@@ -207,7 +204,7 @@ def read_communities(
     _check_duplicates(frame, problems)
 
     filled: dict[str, pd.Series[Any]] = {}
-    if not is_table:
+    if not table:
         geometry = layer_to_wgs84(frame, crs=crs, problems=problems, warnings=warnings)
     elif boundaries is not None:
         if "lon" in frame.columns or "lat" in frame.columns:

@@ -38,14 +38,13 @@ import pandas as pd
 from linli._errors import StandardError
 from linli.inputs.crs import CRSLike
 from linli.inputs.tables import (
-    TABLE_SUFFIXES,
     ProblemList,
     field_label,
+    is_table,
     layer_to_wgs84,
     numbers,
     points_from_lonlat,
-    read_layer,
-    read_table,
+    read_table_or_layer,
     row_label,
     text_key,
 )
@@ -310,14 +309,11 @@ def read_facilities(
         profile = load_profile(profile if isinstance(profile, str) else Path(profile))
     path = Path(path)
     source = str(path)
-    is_table = path.suffix.lower() in TABLE_SUFFIXES
-    if is_table:
-        frame = read_table(path, sheet=sheet, columns=columns)
-    else:
-        frame = read_layer(path, layer=layer, columns=columns)
+    table = is_table(path)
+    frame = read_table_or_layer(path, sheet=sheet, layer=layer, columns=columns)
     problems = ProblemList(source)
     warnings: list[str] = []
-    _check_columns(frame, problems, is_table=is_table)
+    _check_columns(frame, problems, table=table)
 
     types = _facility_types(profile)
     matched: dict[Any, _Type] = {}
@@ -360,7 +356,7 @@ def read_facilities(
             )
         basement[label] = bool(given if given is not None else below)
 
-    if is_table:
+    if table:
         if "lon" in frame.columns and "lat" in frame.columns:
             geometry = points_from_lonlat(frame, crs=crs, problems=problems)
         else:
@@ -390,7 +386,7 @@ def read_facilities(
     return out
 
 
-def _check_columns(frame: pd.DataFrame, problems: ProblemList, *, is_table: bool) -> None:
+def _check_columns(frame: pd.DataFrame, problems: ProblemList, *, table: bool) -> None:
     headers: Mapping[str, str] = frame.attrs.get("headers", {})
     where = (
         f"header row {frame.attrs['header_row']}"
@@ -402,7 +398,7 @@ def _check_columns(frame: pd.DataFrame, problems: ProblemList, *, is_table: bool
         "type": "a facility type column (类型, 设施类型, 设施名称, type)",
         "floor_area_m2": "a floor area column in m² (面积, 建筑面积, 建筑面积(㎡), floor_area_m2)",
     }
-    if is_table:
+    if table:
         wanted["lon"] = "a longitude column (经度, lng, lon, x)"
         wanted["lat"] = "a latitude column (纬度, lat, y)"
     for column, expected in wanted.items():

@@ -22,13 +22,12 @@ import pandas as pd
 
 from linli.inputs.crs import CRSLike
 from linli.inputs.tables import (
-    TABLE_SUFFIXES,
     ProblemList,
+    is_table,
     layer_to_wgs84,
     numbers,
     points_from_lonlat,
-    read_layer,
-    read_table,
+    read_table_or_layer,
 )
 
 __all__ = ["read_places"]
@@ -97,11 +96,8 @@ def read_places(
 
     path = Path(path)
     source = str(path)
-    is_table = path.suffix.lower() in TABLE_SUFFIXES
-    if is_table:
-        frame = read_table(path, sheet=sheet, columns=columns)
-    else:
-        frame = read_layer(path, layer=layer, columns=columns)
+    table = is_table(path)
+    frame = read_table_or_layer(path, sheet=sheet, layer=layer, columns=columns)
     problems = ProblemList(source)
     headers: Mapping[str, str] = frame.attrs.get("headers", {})
     where = (
@@ -120,7 +116,7 @@ def read_places(
             )
             continue
         parsed[column] = numbers(frame, column, problems=problems, expected=expected, required=True)
-    if not is_table:
+    if not table:
         geometry = layer_to_wgs84(frame, crs=crs, problems=problems, warnings=[])
     elif "lon" in frame.columns and "lat" in frame.columns:
         geometry = points_from_lonlat(frame, crs=crs, problems=problems)

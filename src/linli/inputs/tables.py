@@ -1017,6 +1017,24 @@ def layer_frame(frame: Any, *, source: str, columns: Mapping[str, str] | None = 
     return frame
 
 
+def is_table(path: str | PathLike[str]) -> bool:
+    """Whether ``path`` is read as a table (:data:`TABLE_SUFFIXES`), not a layer."""
+    return Path(path).suffix.lower() in TABLE_SUFFIXES
+
+
+def read_table_or_layer(
+    path: str | PathLike[str],
+    *,
+    sheet: str | int | None = None,
+    layer: str | int | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Any:
+    """:func:`read_table` for a table file, :func:`read_layer` for anything else."""
+    if is_table(path):
+        return read_table(path, sheet=sheet, columns=columns)
+    return read_layer(path, layer=layer, columns=columns)
+
+
 def _pick_layer(layers: Sequence[str], layer: str | int | None, source: str) -> str | None:
     if layer is None:
         if len(layers) > 1:
